@@ -1,0 +1,52 @@
+# Imageworks: `make run` starts the app, `make test` runs the whole suite.
+# Both set up everything they need first (system packages, a .venv with the project).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSSTAMP := $(VENV)/.system-deps
+REGISTRY ?= configs/model_registry.json
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint check bench screenshots package clean system-deps
+
+$(SYSSTAMP):
+	bash packaging/system-deps.sh
+	@mkdir -p $(VENV) && touch $@
+
+system-deps: $(SYSSTAMP)
+
+$(STAMP): pyproject.toml | $(SYSSTAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,interop]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/imageworks-gui --registry-path $(REGISTRY)
+
+lint: $(STAMP)
+	$(BIN)/ruff check imageworks_gui tests bench packaging
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/hashing.py
+	$(BIN)/python bench/tagging.py
+	$(BIN)/python bench/metadata.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_responsiveness.py
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m imageworks_gui.gui.screenshots resources/screenshots
+
+package: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[package]'
+	$(BIN)/python packaging/build.py
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Command-line tools: imageworks-model-registry and imageworks-personal-tagger."""

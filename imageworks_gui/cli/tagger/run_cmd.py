@@ -1,0 +1,1 @@
+"""`imageworks-personal-tagger run`: tag a folder (placeholder until the engine lands)."""

@@ -1,0 +1,1 @@
+"""`imageworks-personal-tagger apply` and `undo` (placeholder until the metadata writer lands)."""
