@@ -1,0 +1,61 @@
+"""Application settings: one validated pydantic model shared by the GUI, the CLIs and services."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BackendSettings(BaseModel):
+    """HTTP timeouts, retries and default concurrency for model backends."""
+
+    model_config = ConfigDict(extra="allow")
+
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=600)
+    read_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    write_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    pool_timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    default_concurrency: int = Field(default=4, ge=1, le=256)
+    max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+
+
+class TaggingSettings(BaseModel):
+    """How images are prepared and keywords cleaned."""
+
+    model_config = ConfigDict(extra="allow")
+
+    image_long_edge: int = Field(default=1024, ge=224, le=4096)
+    jpeg_quality: int = Field(default=90, ge=50, le=100)
+    prompt_profile: str = "default"
+    max_keywords: int = Field(default=25, ge=1, le=200)
+    banned_keywords: list[str] = Field(default_factory=list)
+    recursive: bool = True
+
+
+class MetadataSettings(BaseModel):
+    """How approved metadata is written into photos and sidecars."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sidecar_style: Literal["adobe", "darktable"] = "adobe"
+    """Name used for a new sidecar: IMG_1.xmp (adobe, Capture One) or IMG_1.CR2.xmp (darktable)."""
+    hierarchy_prefix: str | None = None
+    """When set (e.g. "AI"), keywords are also written as PREFIX|keyword hierarchical keywords."""
+    write_provenance: bool = True
+    overwrite_title: bool = False
+    overwrite_description: bool = False
+    write_dng_embedded: bool = False
+    backup_originals: bool = False
+    dry_run_default: bool = False
+
+
+class Settings(BaseModel):
+    """All user settings (saved as settings.json in the user config dir)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    backend: BackendSettings = Field(default_factory=BackendSettings)
+    tagging: TaggingSettings = Field(default_factory=TaggingSettings)
+    metadata: MetadataSettings = Field(default_factory=MetadataSettings)
