@@ -36,6 +36,9 @@ VISION_ROLES: frozenset[str] = frozenset(
 )
 """Roles that need a model which sees images."""
 
+Number = int | float
+"""A JSON number kept as written: ``1`` stays ``1`` and ``1.0`` stays ``1.0`` on save."""
+
 
 class _Open(BaseModel):
     """Base for every registry model: unknown keys are kept, assignment is validated."""
@@ -80,8 +83,8 @@ class GenerationDefaults(_Open):
     """Sampling defaults sent with every request to this model."""
 
     max_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0)
-    top_p: float | None = Field(default=None, gt=0, le=1)
+    temperature: Number | None = Field(default=None, ge=0)
+    top_p: Number | None = Field(default=None, gt=0, le=1)
 
 
 class ArtifactFile(_Open):
@@ -139,8 +142,8 @@ class Performance(_Open):
     """Rolling performance figures recorded by probes."""
 
     rolling_samples: int | None = None
-    ttft_ms_avg: float | None = None
-    throughput_toks_per_s_avg: float | None = None
+    ttft_ms_avg: Number | None = None
+    throughput_toks_per_s_avg: Number | None = None
     last_sample: dict[str, Any] | None = None
 
 
@@ -149,7 +152,7 @@ class VisionProbe(_Open):
 
     vision_ok: bool | None = None
     timestamp: str | None = None
-    latency_ms: float | None = None
+    latency_ms: Number | None = None
     notes: str | None = None
 
 
@@ -233,6 +236,13 @@ class RegistryEntry(_Open):
         return bool(
             vl and vl.locked and vl.last_verification and vl.last_verification.status == "drifted"
         )
+
+    @property
+    def verification_failed(self) -> bool:
+        """True when the entry is locked and its last verification drifted or errored."""
+        vl = self.version_lock
+        return bool(vl and vl.locked and vl.last_verification
+                    and vl.last_verification.status in ("drifted", "error"))
 
     def to_json_dict(self) -> dict[str, Any]:
         """The entry as saved: schema order, then unknown keys, absent fields left out."""

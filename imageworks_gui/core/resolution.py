@@ -56,13 +56,39 @@ def _missing_caps(entry: RegistryEntry, caps: Sequence[str]) -> list[str]:
     return [c for c in caps if not entry.capabilities.has(c)]
 
 
-def _refuse_drifted(entry: RegistryEntry) -> None:
-    if entry.drifted:
+def _failed_verification_reason(entry: RegistryEntry) -> str | None:
+    if not entry.verification_failed:
+        return None
+    assert entry.version_lock and entry.version_lock.last_verification
+    if entry.version_lock.last_verification.status == "drifted":
+        return "is locked and its last verification found changed files"
+    return "is locked and its last verification could not read its files"
+
+
+def _refuse_failed_verification(entry: RegistryEntry, role: str) -> None:
+    reason = _failed_verification_reason(entry)
+    if reason:
         raise RoleResolutionError(
-            f"model {entry.name!r} is locked and its last verification found changed files: run "
+            f"Failed to resolve role {role!r}: model {entry.name!r} {reason}: run "
             f"'imageworks-model-registry verify {entry.name}' after restoring the files, or "
             f"'imageworks-model-registry unlock {entry.name}' to accept the change"
         )
+
+
+def _preferred_problem(entries: Sequence[RegistryEntry], preferred: str, role: str,
+                       caps: Sequence[str]) -> tuple[RegistryEntry | None, str | None]:
+    """The preferred entry when it qualifies, else why it does not."""
+    match = next((e for e in entries if e.name == preferred), None)
+    if match is None:
+        return None, f"preferred model {preferred!r} is not in the registry"
+    if role not in match.roles:
+        return None, (f"preferred model {preferred!r} does not advertise role {role!r} (its "
+                      f"roles: {', '.join(match.roles) or 'none'})")
+    missing = _missing_caps(match, caps)
+    if missing:
+        return None, (f"preferred model {preferred!r} lacks the capabilities "
+                      f"{', '.join(missing)}")
+    return match, None
 
 
 def select_model(
@@ -73,42 +99,30 @@ def select_model(
     *,
     log_resolution: bool = True,
 ) -> Resolution:
-    """Resolve ``role`` to one entry.
+    """Resolve ``role`` to one entry (REFERENCE section 4).
 
     1. ``preferred`` when it advertises the role and has the capabilities (a deprecated preferred
-       entry is used with a warning);
-    2. else the first non-deprecated entry in file order with the role and the capabilities;
+       entry is used with a warning); a locked preferred entry whose last verification failed
+       is refused with an error saying to verify or unlock it;
+    2. else (with a warning saying why the preferred model was passed over) the first
+       non-deprecated entry in file order with the role and the capabilities, skipping locked
+       entries whose last verification failed;
     3. else ``RoleResolutionError`` with an actionable message.
-
-    A locked entry whose last verification drifted is refused in both steps.
     """
     caps = required_capabilities_for(role, required_capabilities or ())
     warnings: list[str] = []
+    resolution: Resolution | None = None
     if preferred:
-        match = next((e for e in entries if e.name == preferred), None)
-        if match is None:
-            known = ", ".join(e.name for e in entries) or "(empty registry)"
-            raise RoleResolutionError(
-                f"Failed to resolve role {role!r}: preferred model {preferred!r} is not in the "
-                f"registry (known: {known})")
-        if role not in match.roles:
-            raise RoleResolutionError(
-                f"Failed to resolve role {role!r}: preferred model {preferred!r} does not "
-                f"advertise that role (its roles: {', '.join(match.roles) or 'none'}); add "
-                f"{role!r} to its roles or choose another model")
-        missing = _missing_caps(match, caps)
-        if missing:
-            raise RoleResolutionError(
-                f"Failed to resolve role {role!r}: preferred model {preferred!r} lacks the "
-                f"capabilities {', '.join(missing)}; set capabilities.{missing[0]} if it really "
-                f"has it, or choose another model")
-        _refuse_drifted(match)
-        if match.deprecated:
-            warnings.append(f"model {match.name!r} is deprecated but was chosen explicitly "
-                            f"for role {role!r}")
-            log.warning(warnings[-1])
-        resolution = Resolution(role, match, "preferred", caps, tuple(warnings))
-    else:
+        match, problem = _preferred_problem(entries, preferred, role, caps)
+        if match is not None:
+            _refuse_failed_verification(match, role)
+            if match.deprecated:
+                warnings.append(f"model {match.name!r} is deprecated but was chosen explicitly "
+                                f"for role {role!r}")
+            resolution = Resolution(role, match, "preferred", caps, tuple(warnings))
+        else:
+            warnings.append(f"{problem}; using the registry priority order for role {role!r}")
+    if resolution is None:
         skipped: list[str] = []
         chosen: RegistryEntry | None = None
         for entry in entries:
@@ -121,8 +135,9 @@ def select_model(
             if missing:
                 skipped.append(f"{entry.name} (lacks {', '.join(missing)})")
                 continue
-            if entry.drifted:
-                skipped.append(f"{entry.name} (locked and drifted: run verify or unlock)")
+            reason = _failed_verification_reason(entry)
+            if reason:
+                skipped.append(f"{entry.name} ({reason}: run verify or unlock)")
                 continue
             chosen = entry
             break
@@ -130,11 +145,14 @@ def select_model(
             detail = f"; skipped: {'; '.join(skipped)}" if skipped else (
                 "; no entry lists it in its roles")
             need = f" with capabilities {', '.join(caps)}" if caps else ""
+            pref = f"; {warnings[0]}" if warnings else ""
             raise RoleResolutionError(
-                f"Failed to resolve role {role!r}: no usable model{need}{detail}. Add {role!r} "
-                f"to the roles of a suitable entry (imageworks-model-registry list) or pass a "
-                f"preferred model")
-        resolution = Resolution(role, chosen, "priority", caps, ())
+                f"Failed to resolve role {role!r}: no usable model{need}{detail}{pref}. Add "
+                f"{role!r} to the roles of a suitable entry (imageworks-model-registry list) or "
+                f"pass a preferred model")
+        resolution = Resolution(role, chosen, "priority", caps, tuple(warnings))
+    for warning in resolution.warnings:
+        log.warning(warning)
     if log_resolution:
         log.info(json.dumps(resolution.log_record(), sort_keys=True))
     return resolution

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+
 import typer
+
+from imageworks_gui.cli.registry._common import CliState
 
 app = typer.Typer(
     name="imageworks-model-registry",
@@ -10,6 +17,35 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    registry_path: Path | None = typer.Option(
+        None, "--registry-path", metavar="FILE",
+        help="Registry file to use (default: $IMAGEWORKS_REGISTRY_PATH, then "
+        "./configs/model_registry.json, then the user config folder)."),
+) -> None:
+    """Curate the Imageworks model registry."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    ctx.obj = CliState(registry_path=registry_path)
+
+
+_COMMAND_MODULES = ("list_cmds", "verify_cmds", "sync_cmd", "probe_cmd")
+
+
+def _register_commands() -> None:
+    # Each command module registers its commands on ``app`` when imported; optional modules
+    # (added by other features) are imported only when present.
+    for name in _COMMAND_MODULES:
+        module = f"{__name__}.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+_register_commands()
 
 
 def main() -> None:

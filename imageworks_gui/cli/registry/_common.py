@@ -1,0 +1,97 @@
+"""Shared CLI plumbing: global options, registry loading with clean exits, endpoint text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
+from imageworks_gui.services.registry_store import (
+    RegistryConflictError,
+    RegistryLoadError,
+    RegistryStore,
+    resolve_registry_path,
+)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_DRIFT = 3
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class CliState:
+    """Options given before the command name."""
+
+    registry_path: Path | None = None
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def open_registry(ctx: typer.Context) -> tuple[RegistryStore, list[RegistryEntry]]:
+    """Resolve, load and validate the registry, or exit 2 with the loader's message."""
+    state = ctx.find_root().obj
+    cli_path = state.registry_path if isinstance(state, CliState) else None
+    try:
+        store = RegistryStore(resolve_registry_path(cli_path))
+        entries = store.load()
+    except (RegistryLoadError, RegistryValidationError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        fail(f"cannot prepare the registry file: {exc}", EXIT_USAGE)
+    for warning in store.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", markup=True)
+    return store, entries
+
+
+def save_registry(store: RegistryStore, entries: list[RegistryEntry]) -> None:
+    """Save, turning a conflict into a clear failure (exit 1)."""
+    try:
+        store.save(entries)
+    except RegistryConflictError as exc:
+        fail(str(exc), EXIT_FAILURE)
+    except OSError as exc:
+        fail(f"{store.path}: cannot save the registry: {exc}", EXIT_FAILURE)
+
+
+def get_entry(entries: list[RegistryEntry], name: str) -> RegistryEntry:
+    """The entry called ``name`` or exit 2 listing the known names."""
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    known = ", ".join(e.name for e in entries) or "(the registry is empty)"
+    fail(f"no registry entry named {name!r}; known entries: {known}", EXIT_USAGE)
+
+
+def endpoint(entry: RegistryEntry) -> str:
+    """The OpenAI-compatible base URL of the entry's server."""
+    cfg = entry.backend_config
+    if cfg.base_url:
+        return cfg.base_url.rstrip("/")
+    port = f":{cfg.port}" if cfg.port else ""
+    return f"http://{cfg.host or '127.0.0.1'}{port}/v1"
+
+
+def served_name(entry: RegistryEntry) -> str:
+    """The model name sent in requests when no server listing is available."""
+    return entry.served_model_id or (entry.model_aliases[0] if entry.model_aliases
+                                     else entry.name)
+
+
+def lock_state(entry: RegistryEntry) -> str:
+    """Short lock/verification state for tables."""
+    lock = entry.version_lock
+    last = lock.last_verification.status if lock and lock.last_verification else None
+    if entry.is_locked:
+        return f"locked, {last}" if last else "locked"
+    return f"unlocked, {last}" if last else "unlocked"

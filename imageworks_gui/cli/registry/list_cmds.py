@@ -1,0 +1,76 @@
+"""`list`, `show` and `select`: read-only views of the registry."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from imageworks_gui.cli.registry import app
+from imageworks_gui.cli.registry._common import (
+    EXIT_FAILURE,
+    console,
+    endpoint,
+    err_console,
+    fail,
+    get_entry,
+    lock_state,
+    open_registry,
+    served_name,
+)
+from imageworks_gui.core.resolution import RoleResolutionError, select_model
+
+
+@app.command("list")
+def list_entries(
+    ctx: typer.Context,
+    role: str | None = typer.Option(None, "--role", help="Only entries advertising this role."),
+    as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
+) -> None:
+    """List registry entries in priority order."""
+    store, entries = open_registry(ctx)
+    shown = [e for e in entries if role is None or role in e.roles]
+    if as_json:
+        typer.echo(json.dumps([e.to_json_dict() for e in shown], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=str(store.path), title_justify="left")
+    for header in ("name", "backend", "endpoint", "roles", "capabilities", "lock", "notes"):
+        table.add_column(header, overflow="fold")
+    for entry in shown:
+        caps = ", ".join(c for c, v in entry.capabilities.as_dict().items() if v)
+        table.add_row(entry.name, entry.backend, endpoint(entry), ", ".join(entry.roles),
+                      caps, lock_state(entry), "deprecated" if entry.deprecated else "")
+    console.print(table)
+    if not shown:
+        err_console.print(f"no entries{f' with role {role!r}' if role else ''}")
+
+
+@app.command("show")
+def show_entry(ctx: typer.Context, name: str = typer.Argument(..., help="Entry name.")) -> None:
+    """Print one entry as JSON."""
+    _store, entries = open_registry(ctx)
+    entry = get_entry(entries, name)
+    typer.echo(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False))
+
+
+@app.command("select")
+def select_entry(
+    ctx: typer.Context,
+    role: str = typer.Option(..., "--role", help="Role to resolve, e.g. caption."),
+    prefer: str | None = typer.Option(None, "--prefer", help="Preferred entry name."),
+    require: list[str] = typer.Option([], "--require", help="Extra required capability "
+                                      "(repeatable)."),
+) -> None:
+    """Resolve a role to a model the way the tagger does, and print it."""
+    _store, entries = open_registry(ctx)
+    try:
+        resolution = select_model(entries, role, require, prefer, log_resolution=False)
+    except RoleResolutionError as exc:
+        fail(str(exc), EXIT_FAILURE)
+    entry = resolution.entry
+    typer.echo(f"role:        {role}")
+    typer.echo(f"model:       {entry.name} ({resolution.reason})")
+    typer.echo(f"backend:     {entry.backend}")
+    typer.echo(f"endpoint:    {endpoint(entry)}")
+    typer.echo(f"served name: {served_name(entry)}")

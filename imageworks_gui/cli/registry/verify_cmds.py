@@ -1,0 +1,162 @@
+"""`verify`, `lock` and `unlock`: hash model files and manage version locks."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from imageworks_gui.cli.registry import app
+from imageworks_gui.cli.registry._common import (
+    EXIT_DRIFT,
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    console,
+    err_console,
+    fail,
+    get_entry,
+    open_registry,
+    save_registry,
+)
+from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
+from imageworks_gui.services.hashing import HashingCancelled
+from imageworks_gui.services.registry_store import (
+    RegistryConflictError,
+    RegistryLoadError,
+    RegistryStore,
+)
+from imageworks_gui.services.verification import VerifyOutcome, unlock_entry, verify_entry
+
+
+def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyOutcome:
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(f"hashing {entry.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return verify_entry(entry, lock=lock, deep=deep, progress=progress)
+
+
+def _report(outcome: VerifyOutcome) -> None:
+    if outcome.status == "verified":
+        console.print(f"[green]OK[/] {outcome.message}", markup=True)
+        return
+    if outcome.status == "error":
+        err_console.print(f"[bold red]ERROR[/] {outcome.message}", markup=True)
+        return
+    entry = outcome.entry.name
+    err_console.print(f"[bold red]DRIFT[/] {entry}: the model files differ from the lock",
+                      markup=True)
+    err_console.print(f"  expected aggregate: {outcome.expected}")
+    err_console.print(f"  actual aggregate:   {outcome.actual}")
+    for label, paths in (("changed", outcome.changed), ("added", outcome.added),
+                         ("removed", outcome.removed)):
+        for path in paths:
+            err_console.print(f"  {label}: {path}")
+    err_console.print(f"  Restore the files and verify again, or run 'imageworks-model-registry "
+                      f"unlock {entry}' to accept the change.")
+
+
+def _save_outcomes(store: RegistryStore, entries: list[RegistryEntry],
+                   targets: list[RegistryEntry], outcomes: list[VerifyOutcome]) -> None:
+    """Save; if the file changed meanwhile (e.g. the GUI saved), merge the results into it."""
+    try:
+        store.save(entries)
+        return
+    except RegistryConflictError:
+        pass
+    try:
+        fresh = store.reload()
+    except (RegistryLoadError, RegistryValidationError) as exc:
+        fail(f"the registry changed while hashing and can no longer be loaded: {exc}",
+             EXIT_FAILURE)
+    by_name = {t.name: (t, o.entry) for t, o in zip(targets, outcomes, strict=True)}
+    merged = []
+    for entry in fresh:
+        if entry.name in by_name:
+            before, after = by_name[entry.name]
+            if entry != before:
+                fail(f"{store.path}: entry {entry.name!r} was edited while it was being "
+                     "verified; run verify again", EXIT_FAILURE)
+            entry = after
+        merged.append(entry)
+    save_registry(store, merged)
+
+
+def _run(ctx: typer.Context, names: list[str], *, lock: bool, deep: bool) -> None:
+    store, entries = open_registry(ctx)
+    targets = [get_entry(entries, n) for n in names]
+    outcomes: list[VerifyOutcome] = []
+    for target in targets:
+        try:
+            outcome = _verify_with_bar(target, lock=lock, deep=deep)
+        except (HashingCancelled, KeyboardInterrupt):
+            fail("verification cancelled; nothing was recorded", EXIT_FAILURE)
+        outcomes.append(outcome)
+        entries = [outcome.entry if e.name == target.name else e for e in entries]
+        _report(outcome)
+    _save_outcomes(store, entries, targets, outcomes)
+    if any(o.status == "drifted" for o in outcomes):
+        raise typer.Exit(EXIT_DRIFT)
+    if any(o.status == "error" for o in outcomes):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="Entry to verify."),
+    all_locked: bool = typer.Option(False, "--all", help="Verify every locked entry (exit 3 "
+                                    "if any drifted: usable as a CI gate)."),
+    lock: bool = typer.Option(False, "--lock", help="Lock the entry on the current hashes."),
+    deep: bool = typer.Option(False, "--deep", help="Re-read every file, ignoring the hash "
+                              "cache."),
+) -> None:
+    """Hash an entry's files and compare them with its lock (exit 3 on drift)."""
+    if all_locked == (name is not None):
+        fail("give exactly one of NAME or --all", EXIT_USAGE)
+    if all_locked and lock:
+        fail("--lock works on one entry: use 'verify NAME --lock'", EXIT_USAGE)
+    if all_locked:
+        _store, entries = open_registry(ctx)
+        names = [e.name for e in entries if e.is_locked]
+        if not names:
+            console.print("no locked entries to verify")
+            return
+        _run(ctx, names, lock=False, deep=deep)
+    else:
+        assert name is not None
+        _run(ctx, [name], lock=lock, deep=deep)
+
+
+@app.command("lock")
+def lock_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Entry to lock."),
+    deep: bool = typer.Option(False, "--deep", help="Ignore the hash cache."),
+) -> None:
+    """Hash an entry's files now and lock it on them (same as 'verify NAME --lock')."""
+    _run(ctx, [name], lock=True, deep=deep)
+
+
+@app.command("unlock")
+def unlock_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Entry to unlock.")
+               ) -> None:
+    """Remove the version lock (accepts changed files; the old hash is kept for reference)."""
+    store, entries = open_registry(ctx)
+    entry = get_entry(entries, name)
+    if not entry.is_locked:
+        console.print(f"{name} is not locked")
+        return
+    updated = unlock_entry(entry)
+    save_registry(store, [updated if e.name == name else e for e in entries])
+    console.print(f"{name} unlocked")

@@ -1,0 +1,212 @@
+"""Registry store: find, load and atomically save model_registry.json (the only registry writer)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from imageworks_gui.core.registry import (
+    RegistryEntry,
+    RegistryIssue,
+    RegistryValidationError,
+    dump_entries,
+    parse_entries,
+)
+from imageworks_gui.services.paths import config_dir
+
+REGISTRY_ENV = "IMAGEWORKS_REGISTRY_PATH"
+"""Environment variable naming the registry file (below --registry-path, above the defaults)."""
+
+REGISTRY_FILENAME = "model_registry.json"
+
+
+class RegistryLoadError(Exception):
+    """The registry file cannot be read or is not valid JSON; the file is left untouched."""
+
+    def __init__(self, path: Path, reason: str, line: int | None = None,
+                 column: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"{path}:{line}:{column}" if line is not None else str(path)
+        super().__init__(f"{where}: cannot load the model registry: {reason}")
+
+
+class RegistryConflictError(Exception):
+    """The registry file changed on disk since it was loaded; saving would lose those edits."""
+
+    def __init__(self, path: Path, reason: str | None = None) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: {reason or 'the file changed on disk since it was loaded'}; reload it "
+            f"and redo your edits, or save with force to overwrite it")
+
+
+def serialize_entries(entries: Iterable[RegistryEntry]) -> str:
+    """Canonical registry text: 2-space indent, UTF-8 (non-ASCII kept), trailing newline."""
+    return json.dumps(dump_entries(entries), indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write_text(path: Path, text: str, *, default_mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, rename.
+
+    The mode of an existing file is kept; a symlinked path writes through to its target.
+    """
+    target = path.resolve() if path.is_symlink() else path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = default_mode & ~umask
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    with contextlib.suppress(OSError):  # persist the rename itself (not supported everywhere)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def packaged_default_registry() -> str:
+    """Text of the default registry shipped inside the package."""
+    return (resources.files("imageworks_gui") / "data" / REGISTRY_FILENAME).read_text("utf-8")
+
+
+def resolve_registry_path(cli_path: Path | None = None) -> Path:
+    """Where the registry lives.
+
+    ``--registry-path`` > ``$IMAGEWORKS_REGISTRY_PATH`` > ``./configs/model_registry.json`` when
+    it exists > the user config dir, seeded from the packaged default on first use.
+    """
+    if cli_path is not None:
+        return Path(cli_path).expanduser()
+    env = os.environ.get(REGISTRY_ENV)
+    if env:
+        return Path(env).expanduser()
+    local = Path.cwd() / "configs" / REGISTRY_FILENAME
+    if local.is_file():
+        return local
+    user = config_dir() / REGISTRY_FILENAME
+    if not user.exists():
+        atomic_write_text(user, packaged_default_registry())
+    return user
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class RegistryStore:
+    """Loads and saves one registry file, refusing to overwrite changes made by someone else."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.warnings: list[str] = []
+        self._loaded_digest: str | None = None
+        self._load_failed = False
+
+    def _read_bytes(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def load(self) -> list[RegistryEntry]:
+        """Read and validate the file; ``warnings`` lists non-fatal problems.
+
+        Raises ``RegistryLoadError`` (missing, unreadable, not UTF-8, malformed JSON with line
+        and column) or ``RegistryValidationError`` (wrong root, invalid entries, duplicate or
+        empty names). After a failed load, ``save`` refuses to touch the file.
+        """
+        self._load_failed = True
+        self.warnings = []
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise RegistryLoadError(
+                self.path, "the file does not exist; pass --registry-path or set "
+                f"{REGISTRY_ENV} to an existing registry") from None
+        except OSError as exc:
+            raise RegistryLoadError(self.path, f"cannot read the file ({exc.strerror}); check "
+                                    "its permissions") from exc
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RegistryLoadError(self.path, f"the file is not UTF-8 text (bad byte at "
+                                    f"offset {exc.start}); re-save it as UTF-8") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RegistryLoadError(self.path, f"malformed JSON: {exc.msg}; fix the file in a "
+                                    "text editor (nothing was changed)",
+                                    exc.lineno, exc.colno) from exc
+        entries, warnings = parse_entries(data, source=str(self.path))
+        self.warnings = warnings
+        self._loaded_digest = _digest(raw)
+        self._load_failed = False
+        return entries
+
+    def reload(self) -> list[RegistryEntry]:
+        """Forget the previous load and read the file again."""
+        self._loaded_digest = None
+        return self.load()
+
+    def changed_on_disk(self) -> bool:
+        """True when the file differs from what was last loaded or saved (or was deleted)."""
+        if self._loaded_digest is None:
+            return self.path.exists()
+        raw = self._read_bytes()
+        return raw is None or _digest(raw) != self._loaded_digest
+
+    def save(self, entries: Iterable[RegistryEntry], *, force: bool = False) -> bool:
+        """Write ``entries`` canonically and atomically; returns False when nothing changed.
+
+        Raises ``RegistryConflictError`` when the file changed on disk since it was loaded (unless
+        ``force``), when it was never loaded but exists (unless ``force``) or when its last
+        load failed (always: a file that fails to parse is never overwritten).
+        """
+        items = list(entries)
+        if self._load_failed:
+            raise RegistryConflictError(
+                self.path, "the file failed to load, so it is not overwritten; fix it by hand "
+                "and reload")
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(items):
+            if entry.name in seen:
+                raise RegistryValidationError(str(self.path), [RegistryIssue(
+                    severity="error", index=index, name=entry.name, field="name",
+                    message=f"entry {index} ({entry.name!r}): duplicate name {entry.name!r} "
+                            f"(first used by entry {seen[entry.name]}); rename one of them")])
+            seen[entry.name] = index
+        if not force and self.changed_on_disk():
+            raise RegistryConflictError(self.path)
+        text = serialize_entries(items)
+        data = text.encode("utf-8")
+        if self._read_bytes() == data:
+            self._loaded_digest = _digest(data)
+            return False
+        atomic_write_text(self.path, text)
+        self._loaded_digest = _digest(data)
+        return True
