@@ -1,0 +1,100 @@
+"""ExifTool tag names this product reads and writes, and text helpers for their values."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import PurePath
+
+TagValue = str | list[str] | None
+
+RAW_EXTENSIONS = frozenset(
+    {".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".raf", ".rw2",
+     ".rwl", ".pef", ".srw", ".3fr", ".iiq", ".erf", ".mrw", ".x3f", ".dng"}
+)
+"""Camera RAW files: never modified, metadata goes to an XMP sidecar (DNG only by setting)."""
+
+IPTC_KEYWORD_MAX_BYTES = 64
+IPTC_TITLE_MAX_BYTES = 64
+IPTC_CAPTION_MAX_BYTES = 2000
+
+
+class Tag:
+    """ExifTool names (family-1 group qualified) of every tag this product reads or writes."""
+
+    TITLE = "XMP-dc:Title"
+    DESCRIPTION = "XMP-dc:Description"
+    SUBJECT = "XMP-dc:Subject"
+    HIERARCHICAL = "XMP-lr:HierarchicalSubject"
+    TAGS_LIST = "XMP-digiKam:TagsList"
+    ALT_TEXT = "XMP-iptcCore:AltTextAccessibility"
+    IPTC_KEYWORDS = "IPTC:Keywords"
+    IPTC_TITLE = "IPTC:ObjectName"
+    IPTC_CAPTION = "IPTC:Caption-Abstract"
+    IPTC_CHARSET = "IPTC:CodedCharacterSet"
+    IPTC_ENVELOPE = "IPTC:EnvelopeRecordVersion"
+    EXIF_DESCRIPTION = "IFD0:ImageDescription"
+    PROV_TOOL = "XMP-imageworks:Tool"
+    PROV_TAGGED_AT = "XMP-imageworks:TaggedAt"
+    PROV_PROMPT_PROFILE = "XMP-imageworks:PromptProfile"
+    PROV_PROMPT_SHA256 = "XMP-imageworks:PromptSHA256"
+    PROV_MODELS = "XMP-imageworks:Models"
+    PROV_MODEL_HASHES = "XMP-imageworks:ModelHashes"
+    PROV_ADDED_KEYWORDS = "XMP-imageworks:AddedKeywords"
+
+
+LIST_TAGS = frozenset(
+    {Tag.SUBJECT, Tag.HIERARCHICAL, Tag.TAGS_LIST, Tag.IPTC_KEYWORDS, Tag.PROV_MODELS,
+     Tag.PROV_MODEL_HASHES, Tag.PROV_ADDED_KEYWORDS}
+)
+ALL_TAGS: tuple[str, ...] = tuple(
+    value for key, value in vars(Tag).items() if key.isupper() and isinstance(value, str)
+)
+
+
+def normalise_tag_value(tag: str, value: object) -> TagValue:
+    """A value as read (scalar, list, number text) in the shape its tag has: list or string."""
+    if value is None or value == "" or value == []:
+        return None
+    if tag in LIST_TAGS:
+        items = value if isinstance(value, list) else [value]
+        return [str(item) for item in items]
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def as_list(value: TagValue) -> list[str]:
+    """A tag value as a list of items (empty when absent)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def clean_line(text: str) -> str:
+    """NFC, white space (including line breaks) collapsed to single spaces, trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def clean_block(text: str) -> str:
+    """NFC, line breaks normalised to ``\\n``, trailing spaces and outer blank lines trimmed."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 encoding fits ``max_bytes`` (no split chars)."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def fold(text: str) -> str:
+    """The comparison key of a keyword: NFC, case-folded."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def is_raw_path(path: str) -> bool:
+    """True for camera RAW file names (by extension, case-insensitive)."""
+    return PurePath(path).suffix.lower() in RAW_EXTENSIONS

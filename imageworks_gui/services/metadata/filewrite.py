@@ -1,0 +1,264 @@
+"""Apply a change plan to one file: ExifTool writes a temp copy, we verify it, then rename it."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from imageworks_gui.core.metadata import (
+    ChangePlan,
+    Tag,
+    TagEdit,
+    TagValue,
+    as_list,
+    normalise_tag_value,
+)
+from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
+from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
+
+TEMP_PREFIX = ".iwtmp-"
+"""New versions are written to ``.iwtmp-<random>/<name>`` beside the photo, then renamed."""
+
+
+def charset_change(plan: ChangePlan) -> TagEdit | None:
+    """The plan's change of the IPTC coded character set, if it has one."""
+    return next((e for e in plan.edits if e.tag == Tag.IPTC_CHARSET), None)
+
+
+def reencode_iptc_args(charset: TagValue) -> list[str]:
+    """Rewrite every IPTC value in ``charset`` (ExifTool decodes with the old one first)."""
+    value = charset if isinstance(charset, str) else ""
+    return ["-tagsFromFile", "@", "-IPTC:all", f"-{Tag.IPTC_CHARSET}={value}"]
+
+
+class ConflictError(MetadataError):
+    """The file changed between read and write; it was skipped."""
+
+
+def edit_args(edits: list[TagEdit], value_dir: str) -> list[str]:
+    """ExifTool arguments for ``edits``: set, per-item add pairs or removals, never a list clear.
+
+    Values with line breaks cannot travel in the argfile protocol: they are written to a file
+    in ``value_dir`` and passed with ``-TAG<=FILE``.
+    """
+    args: list[str] = []
+    for edit in edits:
+        tag = edit.tag
+        if edit.mode == "add":
+            for item in edit.items:
+                args += [f"-{tag}-={item}", f"-{tag}+={item}"]
+        elif edit.mode == "remove":
+            args += [f"-{tag}-={item}" for item in edit.items]
+        elif edit.after is None or edit.after == []:
+            args.append(f"-{tag}=")
+        elif isinstance(edit.after, list):
+            args += [f"-{tag}={item}" for item in edit.after]
+        elif "\n" in edit.after or "\r" in edit.after:
+            handle, name = tempfile.mkstemp(dir=value_dir, suffix=".txt")
+            with os.fdopen(handle, "wb") as out:
+                out.write(edit.after.encode("utf-8"))
+            args.append(f"-{tag}<={name}")
+        else:
+            args.append(f"-{tag}={edit.after}")
+    return args
+
+
+def mismatches(plan: ChangePlan, record: dict[str, object]) -> list[str]:
+    """Tags whose read-back value differs from what the plan wrote (empty when all match)."""
+    problems: list[str] = []
+    for tag, expected in plan.expected_values().items():
+        if tag.endswith(":all"):
+            continue
+        found: TagValue = normalise_tag_value(tag, record.get(tag))
+        if isinstance(expected, list) and as_list(found) == expected:
+            continue
+        if found != expected:
+            problems.append(f"{tag}: expected {expected!r}, found {found!r}")
+    return problems
+
+
+def _fsync_path(path: str, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return  # directories cannot be opened on Windows; rename is still atomic there
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_unchanged(plan: ChangePlan) -> None:
+    """Raise ConflictError when the target is not as it was when read."""
+    target = plan.target
+    if not plan.target_exists:
+        if os.path.lexists(target):
+            raise ConflictError(f"{target}: a sidecar appeared after the photo was read; "
+                                "re-read it and review again")
+        return
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        raise ConflictError(f"{target}: the file disappeared after it was read") from None
+    if (st.st_size, st.st_mtime_ns) != (plan.expected_size, plan.expected_mtime_ns):
+        raise ConflictError(f"{target}: the file was modified after it was read (size or "
+                            "modification time differ); skipped: re-read it and review again")
+
+
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def _read_only(path: str) -> bool:
+    """Not writable for us, or marked read-only by its owner (respected even for root)."""
+    return not os.access(path, os.W_OK) or not os.stat(path).st_mode & _WRITE_BITS
+
+
+def check_writable(plan: ChangePlan) -> None:
+    """Raise MetadataError for read-only files and folders (before anything is written)."""
+    folder = os.path.dirname(plan.target) or "."
+    if plan.target_exists and _read_only(plan.target):
+        raise MetadataError(f"{plan.target}: the file is read-only; make it writable "
+                            "(e.g. chmod u+w) or leave it out")
+    if _read_only(folder) or not os.access(folder, os.X_OK):
+        raise MetadataError(f"{folder}: the folder is read-only, so no file in it can be "
+                            "replaced safely; make it writable or leave its photos out")
+
+
+def make_temp_dir(target: str) -> str:
+    """A private folder beside ``target`` (same file system, so the final rename is atomic)."""
+    folder = os.path.dirname(target) or "."
+    path = os.path.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(6)}")
+    os.mkdir(path, 0o700)
+    return path
+
+
+def remove_stale_temps(target: str) -> None:
+    """Delete what a killed earlier write of ``target`` left in its temp folders."""
+    path = Path(target)
+    for folder in path.parent.glob(f"{TEMP_PREFIX}*"):
+        leftovers = list(folder.glob(f"{glob.escape(path.name)}*"))
+        for stale in leftovers:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        if leftovers:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def apply_plan(pool: ExifToolPool, plan: ChangePlan, backup_dir: Path | None = None) -> None:
+    """Write ``plan`` into its target atomically, or raise (the target then stays untouched).
+
+    ExifTool writes a new temp file in the same folder; the temp file is read back and checked
+    against the plan; only then, after a last conflict check, is it fsynced and renamed over
+    the original. A crash at any point leaves either the old or the new file.
+    """
+    check_writable(plan)
+    check_unchanged(plan)
+    target = plan.target
+    remove_stale_temps(target)
+    temp_dir = make_temp_dir(target)
+    tmp = os.path.join(temp_dir, os.path.basename(target))
+    try:
+        with tempfile.TemporaryDirectory(prefix="imageworks-values-") as value_dir:
+            # "-o DIR/" keeps name and type (a renamed output would fail for e.g. WebP).
+            out_dir = file_arg(temp_dir) + os.fsencode(os.sep)
+            source = [file_arg(target)] if plan.target_exists else []
+            charset = charset_change(plan) if plan.target_exists else None
+            if charset is None:
+                args = edit_args(plan.edits, value_dir)
+                steps: list[list[str | bytes]] = [
+                    [*args, "-o", out_dir, *source] if source else [*args, file_arg(tmp)]]
+            else:
+                # Changing IPTC's character set re-encodes the values already there, so legacy
+                # Latin-1 text survives: convert before our edits when moving to UTF-8, after
+                # them when undoing back (so removed keywords are still found as written).
+                args = edit_args([e for e in plan.edits if e is not charset], value_dir)
+                convert = reencode_iptc_args(charset.after)
+                order = [convert, args] if charset.after == "UTF8" else [args, convert]
+                first, *rest = [part for part in order if part]
+                steps = [[*first, "-o", out_dir, *source],
+                         *([*part, "-overwrite_original", file_arg(tmp)] for part in rest)]
+            try:
+                for command in steps:
+                    result = pool.execute(command)
+                    if result.errors:
+                        break
+            except (ExifToolError, ValueError) as exc:
+                raise MetadataError(f"{target}: {exc}") from exc
+        if result.errors or not os.path.exists(tmp):
+            reason = "; ".join(e.removeprefix("Error: ") for e in result.errors) or "no file"
+            raise MetadataError(f"{target}: ExifTool could not write it ({reason}); the file "
+                                "was left unchanged")
+        problems = mismatches(plan, read_tag_values(pool, tmp))
+        if problems:
+            raise MetadataError(f"{target}: read-back check failed ({'; '.join(problems)}); "
+                                "the original was left unchanged")
+        if plan.target_exists:
+            _copy_owner_and_mode(target, tmp)
+        check_unchanged(plan)
+        if backup_dir is not None and plan.target_exists:
+            backup(target, backup_dir)
+        _fsync_path(tmp)
+        _install(tmp, target, replace=plan.target_exists)
+        _fsync_path(os.path.dirname(target) or ".", directory=True)
+    finally:
+        _discard(tmp)
+        with contextlib.suppress(OSError):
+            os.rmdir(temp_dir)
+
+
+def _copy_owner_and_mode(original: str, new: str) -> None:
+    """Give the new version the original's permission bits and (when allowed) owner."""
+    st = os.stat(original)
+    shutil.copymode(original, new)
+    if hasattr(os, "chown"):
+        with contextlib.suppress(OSError):
+            os.chown(new, st.st_uid, st.st_gid)
+
+
+def _install(tmp: str, target: str, replace: bool) -> None:
+    """Atomically put ``tmp`` at ``target``; a new file never replaces one that appeared."""
+    if replace:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # fails if a file appeared at target meanwhile
+    except FileExistsError:
+        raise ConflictError(f"{target}: a sidecar appeared while it was being written; "
+                            "re-read the photo and review again") from None
+    except OSError:
+        # No hard links on this file system (e.g. exFAT): rename after the check above.
+        os.replace(tmp, target)
+        return
+    os.remove(tmp)
+
+
+def delete_file(plan: ChangePlan) -> None:
+    """Remove a sidecar we created (undo), after the usual conflict checks."""
+    check_writable(plan)
+    check_unchanged(plan)
+    os.remove(plan.target)
+    _fsync_path(os.path.dirname(plan.target) or ".", directory=True)
+
+
+def backup(target: str, backup_dir: Path) -> Path:
+    """Copy the original into ``backup_dir`` (mirroring its absolute path) before replacing."""
+    relative = Path(os.path.abspath(target)).as_posix().lstrip("/").replace(":", "")
+    destination = backup_dir / relative
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(target, destination)
+    return destination
+
+
+def _discard(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)

@@ -1,0 +1,175 @@
+"""The undo journal: previous and new values of every tag touched, per file, per write batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from imageworks_gui.core.metadata import TagEdit
+from imageworks_gui.services.paths import data_dir
+
+BatchKind = Literal["write", "undo"]
+
+
+class JournalError(Exception):
+    """A journal is missing or unreadable; the message says which and what to do."""
+
+
+class JournalEntry(BaseModel):
+    """One file of a batch, recorded before the file is replaced (write-ahead)."""
+
+    seq: int
+    path: str
+    target: str
+    target_existed: bool = True
+    had_xmp: bool = True
+    edits: list[TagEdit] = Field(default_factory=list)
+    committed: bool = False
+    """True once the new file was in place (informational: undo compares values anyway)."""
+
+
+class BatchSummary(BaseModel):
+    """A write batch as listed by ``history``."""
+
+    batch_id: str
+    kind: BatchKind = "write"
+    created_at: str
+    description: str = ""
+    files: int = 0
+    committed: int = 0
+    undone_at: str | None = None
+    undo_batch: str | None = None
+    undoes: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def new_batch_id() -> str:
+    """Sortable (to the microsecond), unique id: ``20261127T123456.123456Z-1a2b3c``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+class MetadataJournal:
+    """Append-only JSONL files (one per batch) in ``data_dir()/journal``; survives restarts."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else data_dir() / "journal"
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def _file(self, batch_id: str) -> Path:
+        if not batch_id or "/" in batch_id or "\\" in batch_id or batch_id.startswith("."):
+            raise JournalError(f"{batch_id!r} is not a journal id; run `history` to list them")
+        return self.root / f"{batch_id}.jsonl"
+
+    def _append(self, batch_id: str, record: dict[str, Any], sync: bool = True) -> None:
+        records = [record]
+        with self._lock:
+            header = self._pending.pop(batch_id, None)
+            if header is not None:
+                # The header is written with the first file, so no-op batches leave no journal.
+                self.root.mkdir(parents=True, exist_ok=True)
+                records.insert(0, header)
+            text = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+                           for r in records)
+            self._write(batch_id, text, sync)
+
+    def _write(self, batch_id: str, text: str, sync: bool) -> None:
+        with open(self._file(batch_id), "a", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            if sync:
+                os.fsync(handle.fileno())
+
+    def begin(self, kind: BatchKind = "write", description: str = "",
+              undoes: str | None = None) -> str:
+        """Start a batch and return its id."""
+        batch_id = new_batch_id()
+        with self._lock:
+            self._pending[batch_id] = {"type": "batch", "batch_id": batch_id, "kind": kind,
+                                       "created_at": _now(), "description": description,
+                                       "undoes": undoes}
+        return batch_id
+
+    def record(self, batch_id: str, entry: JournalEntry) -> None:
+        """Write-ahead record of one file (fsynced before the file is touched)."""
+        self._append(batch_id, {"type": "file", **entry.model_dump(mode="json")})
+
+    def commit(self, batch_id: str, seq: int) -> None:
+        """Mark file ``seq`` as replaced."""
+        self._append(batch_id, {"type": "commit", "seq": seq}, sync=False)
+
+    def finish(self, batch_id: str) -> bool:
+        """End a batch; False when it recorded no file (then it leaves no journal)."""
+        with self._lock:
+            self._pending.pop(batch_id, None)
+        return self._file(batch_id).is_file()
+
+    def mark_undone(self, batch_id: str, undo_batch: str) -> None:
+        self._append(batch_id, {"type": "undone", "at": _now(), "undo_batch": undo_batch})
+
+    def _read(self, batch_id: str) -> tuple[BatchSummary, list[JournalEntry]]:
+        path = self._file(batch_id)
+        if not path.is_file():
+            raise JournalError(f"no write batch {batch_id!r} in {self.root}; run `history` "
+                               "to list the batches that can be undone")
+        summary: BatchSummary | None = None
+        entries: dict[int, JournalEntry] = {}
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    record = json.loads(line)
+                    kind = record.pop("type")
+                    if kind == "batch":
+                        summary = BatchSummary.model_validate(record)
+                    elif kind == "file":
+                        entry = JournalEntry.model_validate(record)
+                        entries[entry.seq] = entry
+                    elif kind == "commit" and record["seq"] in entries:
+                        entries[record["seq"]].committed = True
+                    elif kind == "undone" and summary is not None:
+                        summary.undone_at = record["at"]
+                        summary.undo_batch = record["undo_batch"]
+                except (ValueError, KeyError, TypeError, ValidationError):
+                    if line.endswith("\n"):
+                        raise JournalError(f"{path}: line {number} is damaged; the batch cannot "
+                                           "be undone automatically") from None
+                    # A last line cut short by a crash: the file it describes was not replaced.
+        if summary is None:
+            raise JournalError(f"{path}: not a write journal (no header line)")
+        summary.files = len(entries)
+        summary.committed = sum(entry.committed for entry in entries.values())
+        return summary, sorted(entries.values(), key=lambda e: e.seq)
+
+    def load(self, batch_id: str) -> tuple[BatchSummary, list[JournalEntry]]:
+        """A batch's summary and file entries (in write order)."""
+        return self._read(batch_id)
+
+    def list_batches(self) -> list[BatchSummary]:
+        """Every batch, newest first (unreadable journals are skipped)."""
+        if not self.root.is_dir():
+            return []
+        out: list[BatchSummary] = []
+        for path in sorted(self.root.glob("*.jsonl"), reverse=True):
+            try:
+                out.append(self._read(path.stem)[0])
+            except JournalError:
+                continue
+        return out
+
+    def last_undoable(self) -> str | None:
+        """The newest write batch that changed files and was not undone yet."""
+        for summary in self.list_batches():
+            if summary.kind == "write" and summary.undone_at is None and summary.committed:
+                return summary.batch_id
+        return None

@@ -1,0 +1,140 @@
+"""Read a photo's (or its XMP sidecar's) metadata through ExifTool into a PhotoMetadata record."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from imageworks_gui.core.metadata import PhotoMetadata, is_raw_path
+from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
+
+EMBEDDED_TYPES = frozenset({"JPG", "TIF", "PNG", "WEBP", "HEIC", "HEIF", "AVIF", "JXL", "DNG"})
+"""ExifTool file types whose metadata we write into the file itself."""
+
+READ_ARGS: tuple[str, ...] = (
+    "-G1", "-XMP:all", "-IPTC:all", "-IFD0:ImageDescription", "-ExifByteOrder",
+    "-FileTypeExtension",
+)
+
+
+class MetadataError(Exception):
+    """A per-file problem with a message that says what failed, why, and what to do."""
+
+
+def sidecar_paths(photo: str | os.PathLike[str]) -> dict[str, Path]:
+    """Sidecar names by style: adobe ``IMG_1.xmp``, darktable ``IMG_1.CR2.xmp``."""
+    path = Path(os.path.abspath(photo))
+    return {"adobe": path.with_suffix(".xmp"), "darktable": path.with_name(path.name + ".xmp")}
+
+
+def existing_sidecars(photo: str | os.PathLike[str]) -> dict[str, Path]:
+    """The sidecars that exist for ``photo`` (``.xmp`` or ``.XMP``), by style."""
+    found: dict[str, Path] = {}
+    for style, candidate in sidecar_paths(photo).items():
+        for variant in (candidate, candidate.with_suffix(".XMP")):
+            if variant.is_file():
+                found[style] = variant
+                break
+    return found
+
+
+def uses_sidecar(photo: str | os.PathLike[str], settings: MetadataSettings) -> bool:
+    """RAW files are never modified (DNG is written inside only when the setting allows it)."""
+    if Path(photo).suffix.lower() == ".dng":
+        return not settings.write_dng_embedded
+    return is_raw_path(os.fspath(photo))
+
+
+def check_photo(path: str | os.PathLike[str]) -> os.stat_result:
+    """Stat the photo, raising MetadataError for missing, non-regular and empty files."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        kind = "a broken symbolic link" if os.path.islink(name) else "missing"
+        raise MetadataError(f"{name}: file is {kind}; check the path or re-scan the folder") \
+            from None
+    except OSError as exc:
+        raise MetadataError(f"{name}: cannot access the file ({exc.strerror}); check its "
+                            "permissions") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise MetadataError(f"{name}: not a regular file; choose a photo file")
+    if st.st_size == 0:
+        raise MetadataError(f"{name}: the file is empty (0 bytes), not a photo; restore it "
+                            "from a backup or remove it from the selection")
+    return st
+
+
+def _run_read(pool: ExifToolPool, target: str) -> dict[str, Any]:
+    try:
+        records, result = pool.execute_json([*READ_ARGS, file_arg(target)])
+    except ValueError as exc:
+        raise MetadataError(str(exc)) from exc
+    except ExifToolError as exc:
+        raise MetadataError(f"{target}: {exc}") from exc
+    if result.errors or not records:
+        reason = "; ".join(e.removeprefix("Error: ") for e in result.errors) or "no output"
+        raise MetadataError(f"{target}: ExifTool cannot read it ({reason}); the file may be "
+                            "damaged or not a photo")
+    return records[0]
+
+
+def read_metadata(
+    pool: ExifToolPool,
+    path: str | os.PathLike[str],
+    settings: MetadataSettings | None = None,
+) -> PhotoMetadata:
+    """Read what a photo holds now (for RAW: its sidecar), merged by MWG rules.
+
+    Raises MetadataError with a user-actionable message for missing, empty, unreadable and
+    non-image files.
+    """
+    settings = settings or MetadataSettings()
+    photo = os.path.abspath(os.fspath(path))
+    check_photo(photo)
+    sidecars = existing_sidecars(photo)
+    sidecar_names = [str(p) for p in sidecars.values()]
+    if uses_sidecar(photo, settings):
+        chosen = sidecars.get(settings.sidecar_style) or next(iter(sidecars.values()), None)
+        if chosen is None:
+            target = str(sidecar_paths(photo)[settings.sidecar_style])
+            return PhotoMetadata.from_tags(photo, target, {}, target_exists=False, is_raw=True,
+                                           sidecars=[])
+        target = os.path.realpath(chosen)
+        st = check_photo(target)
+        record = _run_read(pool, target)
+        kind = str(record.get("File:FileTypeExtension", "")).upper()
+        if kind != "XMP":
+            raise MetadataError(f"{target}: this sidecar is not an XMP file ({kind or 'unknown'}"
+                                " data); move it away so a fresh sidecar can be written")
+    else:
+        target = os.path.realpath(photo)
+        st = os.stat(target)
+        record = _run_read(pool, target)
+        file_type = str(record.get("File:FileTypeExtension", "")).upper()
+        if file_type not in EMBEDDED_TYPES:
+            raise MetadataError(
+                f"{photo}: not a supported photo (ExifTool sees {file_type or 'unknown data'}); "
+                "only JPEG, TIFF, PNG, WebP and HEIC are written, RAW through sidecars"
+            )
+    return PhotoMetadata.from_tags(
+        photo,
+        target,
+        record,
+        target_exists=True,
+        is_raw=uses_sidecar(photo, settings),
+        sidecars=sidecar_names,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        has_xmp=any(key.startswith("XMP-") for key in record),
+        has_iptc=any(key.startswith("IPTC:") for key in record),
+        has_exif="File:ExifByteOrder" in record,
+    )
+
+
+def read_tag_values(pool: ExifToolPool, target: str) -> dict[str, Any]:
+    """Every value ``READ_ARGS`` yields for any file (no type checks), for verification."""
+    return _run_read(pool, target)

@@ -1,0 +1,78 @@
+"""Turn a journal entry back into a plan that restores the values a write replaced."""
+
+from __future__ import annotations
+
+import os
+
+from imageworks_gui.core.metadata import ChangePlan, TagEdit, TagValue, as_list, normalise_tag_value
+from imageworks_gui.services.metadata.journal import JournalEntry
+from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
+
+XMP_BOOKKEEPING = frozenset({"XMP-x:XMPToolkit"})
+"""XMP tags ExifTool adds by itself; they do not count as user metadata."""
+
+
+class AlreadyUndoneError(MetadataError):
+    """The batch was undone before."""
+
+
+def _same(found: TagValue, expected: TagValue) -> bool:
+    if isinstance(expected, list) or isinstance(found, list):
+        return as_list(found) == as_list(expected)
+    return found == expected
+
+
+def _reverse(edit: TagEdit, current: TagValue) -> TagEdit | str | None:
+    """The edit that undoes ``edit`` given the current value; a string explains a skip."""
+    if _same(current, edit.before):
+        return None
+    if _same(current, edit.after):
+        if edit.mode == "add":
+            return TagEdit(tag=edit.tag, mode="remove", before=current, after=edit.before,
+                           items=edit.items)
+        if edit.mode == "remove":
+            return TagEdit(tag=edit.tag, mode="add", before=current, after=edit.before,
+                           items=edit.items)
+        return TagEdit(tag=edit.tag, mode="set", before=current, after=edit.before)
+    present = as_list(current)
+    if edit.mode == "add" and all(item in present for item in edit.items):
+        # Keywords were added since: take ours out, keep theirs.
+        remaining = [item for item in present if item not in edit.items]
+        return TagEdit(tag=edit.tag, mode="remove", before=current, after=remaining or None,
+                       items=edit.items)
+    return f"{edit.tag} was changed after the write; left as it is now"
+
+
+def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
+    """A plan that puts back the previous values of ``entry``'s tags (empty when nothing to do)."""
+    target = entry.target
+    base = {"path": entry.path, "target": target, "had_xmp": True}
+    if not os.path.exists(target):
+        if not entry.target_existed:
+            return ChangePlan(**base, target_exists=False)
+        raise MetadataError(f"{target}: the file is missing, so its metadata cannot be restored; "
+                            "put it back and undo again")
+    st = os.stat(target)
+    record = read_tag_values(pool, target)  # type: ignore[arg-type]
+    edits: list[TagEdit] = []
+    notes: list[str] = []
+    for edit in reversed(entry.edits):
+        if edit.tag.endswith(":all"):
+            continue
+        reverse = _reverse(edit, normalise_tag_value(edit.tag, record.get(edit.tag)))
+        if isinstance(reverse, str):
+            notes.append(reverse)
+        elif reverse is not None:
+            edits.append(reverse)
+    touched = {edit.tag for edit in entry.edits}
+    others = [key for key in record
+              if key.startswith("XMP-") and key not in touched and key not in XMP_BOOKKEEPING]
+    fully_restored = not notes and all(e.after is None for e in edits)
+    plan = {**base, "expected_size": st.st_size, "expected_mtime_ns": st.st_mtime_ns,
+            "notes": notes}
+    if fully_restored and not others and not entry.target_existed:
+        return ChangePlan(**plan, edits=edits, delete_target=True)
+    if fully_restored and not others and not entry.had_xmp and edits:
+        # The write created the XMP block: remove it so the file is as it was.
+        edits.append(TagEdit(tag="XMP:all", mode="set", before=None, after=None))
+    return ChangePlan(**plan, edits=edits)
