@@ -1,0 +1,104 @@
+"""Per-backend differences: ports, health endpoints, start hints and error body shapes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from imageworks_gui.core.registry import RegistryEntry
+
+
+@dataclass(frozen=True)
+class BackendAdapter:
+    """What differs between OpenAI-compatible servers (REFERENCE section 5)."""
+
+    kind: str
+    label: str
+    default_port: int
+    health_path: str
+    start_hint: str
+    supports_json_schema: bool = True
+
+    def describe_start(self, entry_name: str) -> str:
+        return f"start the {self.label} server for {entry_name!r} ({self.start_hint})"
+
+
+ADAPTERS: dict[str, BackendAdapter] = {
+    "vllm": BackendAdapter("vllm", "vLLM", 8000, "/health", "e.g. 'vllm serve MODEL --port 8000'"),
+    "lmdeploy": BackendAdapter("lmdeploy", "LMDeploy", 23333, "/v1/models",
+                               "e.g. 'lmdeploy serve api_server MODEL --server-port 23333'"),
+    "gguf": BackendAdapter("gguf", "llama.cpp", 8080, "/health",
+                           "e.g. 'llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080'"),
+    "ollama": BackendAdapter("ollama", "Ollama", 11434, "/api/version", "e.g. 'ollama serve'"),
+    "lmstudio": BackendAdapter("lmstudio", "LM Studio", 1234, "/v1/models",
+                               "enable the local server in LM Studio's Developer tab"),
+}
+ADAPTERS["llamacpp"] = ADAPTERS["gguf"]
+_GENERIC = BackendAdapter("openai", "OpenAI-compatible", 8000, "/v1/models",
+                          "check backend_config.base_url")
+
+
+def adapter_for(backend: str) -> BackendAdapter:
+    """The adapter of a registry ``backend`` string (a generic one for unknown strings)."""
+    return ADAPTERS.get(backend.lower(), _GENERIC)
+
+
+def base_url_for(entry: RegistryEntry) -> str:
+    """``backend_config.base_url``, else ``http://{host or 127.0.0.1}:{port}/v1``."""
+    cfg = entry.backend_config
+    if cfg.base_url:
+        return cfg.base_url.rstrip("/")
+    port = cfg.port or adapter_for(entry.backend).default_port
+    host = cfg.host or "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/v1"
+
+
+def root_url(base_url: str) -> str:
+    """The server root (base URL without a trailing ``/v1``) for health and native endpoints."""
+    base = base_url.rstrip("/")
+    return base[:-3] if base.endswith("/v1") else base
+
+
+def error_message_from_body(body: bytes | str | Any) -> str | None:
+    """The error text of any known error body shape, or None when it is not an error body.
+
+    Shapes: nested ``{"error": {"message": ...}}`` (vLLM, llama.cpp, Ollama /v1), flat
+    ``{"object": "error", "message": ...}`` (LMDeploy, sometimes with HTTP 200), Ollama native
+    ``{"error": "..."}`` and FastAPI ``{"detail": ...}``.
+    """
+    data = body
+    if isinstance(body, (bytes, str)):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            text = text.strip()
+            return text[:300] if text else None
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    if isinstance(err, dict):
+        msg = err.get("message") or err.get("msg") or err.get("type")
+        return str(msg) if msg else json.dumps(err)[:300]
+    if isinstance(err, str) and err:
+        return err
+    if data.get("object") == "error":
+        return str(data.get("message") or data.get("msg") or "unknown error")
+    detail = data.get("detail")
+    if detail:
+        return detail if isinstance(detail, str) else json.dumps(detail)[:300]
+    return None
+
+
+def flat_error_code(data: Any) -> int | None:
+    """The ``code`` of a flat LMDeploy error body (which may arrive with HTTP 200)."""
+    if isinstance(data, dict) and data.get("object") == "error":
+        code = data.get("code")
+        try:
+            return int(code) if code is not None else 400
+        except (TypeError, ValueError):
+            return 400
+    return None

@@ -1,0 +1,397 @@
+"""Async client for one model entry on a shared httpx.AsyncClient: retries, limits, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from imageworks_gui.core.registry import RegistryEntry
+from imageworks_gui.core.settings import BackendSettings
+from imageworks_gui.services.backends.adapters import (
+    adapter_for,
+    base_url_for,
+    error_message_from_body,
+    flat_error_code,
+    root_url,
+)
+from imageworks_gui.services.backends.error_mapping import error_for_status, retry_after_seconds
+from imageworks_gui.services.backends.errors import (
+    BackendAuthError,
+    BackendBusyError,
+    BackendError,
+    BackendResponseError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ModelNotServedError,
+    ResponseTooLargeError,
+)
+
+log = logging.getLogger("imageworks.backends")
+
+MAX_RETRY_AFTER_S = 60.0
+"""Longest ``Retry-After`` honoured; longer waits fail instead of stalling the run."""
+
+
+def timeout_from(settings: BackendSettings) -> httpx.Timeout:
+    """The explicit request timeout built from settings (httpx's 5 s default is far too short)."""
+    return httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
+                         write=settings.write_timeout_s, pool=settings.pool_timeout_s)
+
+
+class EndpointLimits:
+    """One semaphore per endpoint URL, so entries served by the same server share its slots."""
+
+    def __init__(self, settings: BackendSettings) -> None:
+        self._settings = settings
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self.limits: dict[str, int] = {}
+
+    def for_entry(self, entry: RegistryEntry, override: int | None = None) -> asyncio.Semaphore:
+        """The semaphore of ``entry``'s endpoint (created with the entry's or default limit)."""
+        url = base_url_for(entry)
+        if url not in self._sems:
+            limit = override or entry.backend_config.max_concurrency or (
+                self._settings.default_concurrency)
+            self._sems[url] = asyncio.Semaphore(limit)
+            self.limits[url] = limit
+        return self._sems[url]
+
+    @property
+    def total_slots(self) -> int:
+        return sum(self.limits.values())
+
+
+@dataclass
+class ChatResult:
+    """One chat completion: text, token usage and timings."""
+
+    text: str
+    model: str
+    usage: dict[str, Any] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    attempts: int = 1
+
+    @property
+    def completion_tokens(self) -> int | None:
+        value = self.usage.get("completion_tokens")
+        return int(value) if isinstance(value, (int, float)) else None
+
+
+class BackendClient:
+    """Talks to the server of one registry entry.
+
+    ``http`` is the application's shared ``httpx.AsyncClient``; ``limiter`` bounds in-flight
+    requests to the endpoint (see ``EndpointLimits``). Transient failures (connection errors,
+    timeouts, 429, 503, 5xx, malformed bodies) are retried ``settings.max_retries`` times with
+    exponential backoff and jitter, honouring ``Retry-After``; 400/401/404 are never retried.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, entry: RegistryEntry, settings: BackendSettings,
+                 *, limiter: asyncio.Semaphore | None = None, served_name: str | None = None,
+                 backoff_base_s: float = 0.5, backoff_max_s: float = 20.0) -> None:
+        self.http = http
+        self.entry = entry
+        self.settings = settings
+        self.adapter = adapter_for(entry.backend)
+        self.base_url = base_url_for(entry)
+        self.root_url = root_url(self.base_url)
+        self.limiter = limiter or asyncio.Semaphore(
+            entry.backend_config.max_concurrency or settings.default_concurrency)
+        self.explicit_served_name = served_name
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._served_name: str | None = None
+        self._timeout = timeout_from(settings)
+
+    # ----------------------------------------------------------------- descriptions
+    @property
+    def served_name(self) -> str | None:
+        """The served model name once resolved (None before the first request)."""
+        return self._served_name
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` as shown in messages."""
+        url = httpx.URL(self.base_url)
+        return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+    def _headers(self) -> dict[str, str]:
+        env = self.entry.backend_config.api_key_env
+        if not env:
+            return {}
+        key = os.environ.get(env)
+        if not key:
+            raise BackendAuthError(
+                f"model {self.entry.name!r} needs an API key from the environment variable "
+                f"{env} (backend_config.api_key_env), which is not set: export {env}=... and "
+                f"retry", endpoint=self.endpoint)
+        return {"Authorization": f"Bearer {key}"}
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailableError:
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+            return BackendUnavailableError(
+                f"the {self.adapter.label} server at {self.endpoint} dropped the connection "
+                f"while answering for {self.entry.name!r}: check the server log (it may have "
+                f"crashed or run out of memory)", endpoint=self.endpoint)
+        return BackendUnavailableError(
+            f"nothing is listening on {self.endpoint}: "
+            f"{self.adapter.describe_start(self.entry.name)} or fix backend_config.port / "
+            f"backend_config.base_url", endpoint=self.endpoint)
+
+    # ----------------------------------------------------------------- raw requests
+    @asynccontextmanager
+    async def _slot(self, limited: bool) -> AsyncIterator[None]:
+        if limited:
+            async with self.limiter:
+                yield
+        else:
+            yield
+
+    async def _once(self, method: str, url: str, payload: Any, model: str | None,
+                    limited: bool) -> Any:
+        headers = self._headers()
+        cap = self.settings.max_response_bytes
+        try:
+            async with self._slot(limited), self.http.stream(
+                    method, url, json=payload, headers=headers,
+                    timeout=self._timeout) as response:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise ResponseTooLargeError(
+                            f"the {self.adapter.label} server at {self.endpoint} sent more than "
+                            f"{cap} bytes for {self.entry.name!r}: lower max_tokens or raise "
+                            f"settings backend.max_response_bytes", endpoint=self.endpoint)
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            raise BackendTimeoutError(
+                f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
+                f"{self.entry.name!r} ({type(exc).__name__}; read timeout "
+                f"{self.settings.read_timeout_s:g} s): it may be overloaded; raise settings "
+                f"backend.read_timeout_s or lower the concurrency", endpoint=self.endpoint,
+            ) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
+                httpx.WriteError) as exc:
+            raise self._unavailable(exc) from exc
+        return self._decode(response, body, model)
+
+    def _decode(self, response: httpx.Response, body: bytes, model: str | None) -> Any:
+        status = response.status_code
+        data: Any = None
+        if body:
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+        code = flat_error_code(data) if status < 400 else None
+        if status >= 400 or code is not None:
+            self._raise_for_error(code or status, body, data, response, model)
+        if data is None:
+            raise BackendResponseError(
+                f"the {self.adapter.label} server at {self.endpoint} sent a malformed or "
+                f"truncated JSON body ({len(body)} bytes) for {self.entry.name!r}: check the "
+                f"server log", endpoint=self.endpoint, status_code=status)
+        return data
+
+    def _raise_for_error(self, status: int, body: bytes, data: Any, response: httpx.Response,
+                         model: str | None) -> None:
+        detail = error_message_from_body(data if data is not None else body) or (
+            f"HTTP {status}")
+        raise error_for_status(status, detail, label=self.adapter.label, endpoint=self.endpoint,
+                               entry_name=self.entry.name, model=model,
+                               retry_after=retry_after_seconds(response))
+
+    async def request(self, method: str, url: str, payload: Any = None, *,
+                      model: str | None = None, limited: bool = False,
+                      retries: int | None = None) -> tuple[Any, int]:
+        """Send with retries; returns ``(decoded JSON, attempts)`` or raises ``BackendError``."""
+        attempts = 0
+        max_retries = self.settings.max_retries if retries is None else retries
+        while True:
+            attempts += 1
+            try:
+                return await self._once(method, url, payload, model, limited), attempts
+            except BackendError as exc:
+                if not exc.retryable or attempts > max_retries:
+                    raise
+                delay = min(self.backoff_max_s,
+                            self.backoff_base_s * (2 ** (attempts - 1)))
+                delay += random.uniform(0, delay / 2)
+                if isinstance(exc, BackendBusyError) and exc.retry_after_s is not None:
+                    if exc.retry_after_s > MAX_RETRY_AFTER_S:
+                        raise
+                    delay = exc.retry_after_s
+                log.info("retrying %s %s in %.2f s after: %s", method, url, delay, exc)
+                await asyncio.sleep(delay)
+
+    # ----------------------------------------------------------------- API
+    async def list_models(self, *, retries: int | None = 0) -> list[str]:
+        """Names listed by ``GET /v1/models`` (in server order)."""
+        data, _ = await self.request("GET", f"{self.base_url}/models", retries=retries)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise BackendResponseError(
+                f"the server at {self.endpoint} answered /v1/models without a 'data' list: is "
+                f"it really an OpenAI-compatible server?", endpoint=self.endpoint)
+        return [str(m["id"]) for m in items if isinstance(m, dict) and m.get("id")]
+
+    async def resolve_served_name(self) -> str:
+        """The model name to send: explicit selection, ``served_model_id``, then the first of
+        ``model_aliases`` that the server lists, else ``ModelNotServedError`` listing what is
+        served (REFERENCE section 4). The answer is cached for the client's lifetime."""
+        if self._served_name:
+            return self._served_name
+        if self.explicit_served_name:
+            self._served_name = self.explicit_served_name
+        elif self.entry.served_model_id:
+            self._served_name = self.entry.served_model_id
+        else:
+            served = await self.list_models()
+            match = next((a for a in self.entry.model_aliases if a in served), None)
+            if match is None and self.entry.metadata.get("explicit_mode") and len(served) == 1:
+                match = served[0]  # explicit mode without a model name: the server's only one
+            if match is None:
+                raise ModelNotServedError(
+                    f"cannot tell which model to request for {self.entry.name!r} at "
+                    f"{self.endpoint}: its served_model_id is unset and none of its "
+                    f"model_aliases ({', '.join(self.entry.model_aliases) or 'none'}) is "
+                    f"served; served: {', '.join(served) or 'nothing'}. Set served_model_id",
+                    endpoint=self.endpoint, served=served)
+            self._served_name = match
+        return self._served_name
+
+    async def chat(self, messages: list[dict[str, Any]], *, max_tokens: int | None = None,
+                   temperature: float | None = None, top_p: float | None = None,
+                   response_format: dict[str, Any] | None = None,
+                   retries: int | None = None) -> ChatResult:
+        """One non-streaming chat completion, holding an endpoint slot per attempt."""
+        model = await self.resolve_served_name()
+        payload = self._payload(model, messages, max_tokens, temperature, top_p,
+                                response_format)
+        start = time.perf_counter()
+        try:
+            data, attempts = await self.request("POST", f"{self.base_url}/chat/completions",
+                                                payload, model=model, limited=True,
+                                                retries=retries)
+        except ModelNotServedError as exc:
+            raise await self._with_served_list(exc) from exc
+        latency = (time.perf_counter() - start) * 1000
+        return ChatResult(text=self._content(data), model=model,
+                          usage=data.get("usage") or {}, latency_ms=latency, attempts=attempts)
+
+    async def _with_served_list(self, exc: ModelNotServedError) -> ModelNotServedError:
+        """The same error, naming what the server does serve (when it can list models)."""
+        try:
+            served = await self.list_models(retries=0)
+        except BackendError:
+            return exc
+        return type(exc)(f"{exc.message}; served there: {', '.join(served) or 'nothing'}",
+                         endpoint=exc.endpoint, status_code=exc.status_code, served=served)
+
+    def _payload(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None,
+                 temperature: float | None, top_p: float | None,
+                 response_format: dict[str, Any] | None) -> dict[str, Any]:
+        gen = self.entry.generation_defaults
+        payload: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            # Always sent: Ollama /v1 forces 1.0 when they are omitted.
+            "temperature": temperature if temperature is not None else (
+                gen.temperature if gen and gen.temperature is not None else 0.2),
+            "top_p": top_p if top_p is not None else (
+                gen.top_p if gen and gen.top_p is not None else 0.9),
+            "max_tokens": max_tokens or (gen.max_tokens if gen and gen.max_tokens else 512),
+        }
+        if response_format and self.adapter.supports_json_schema:
+            payload["response_format"] = response_format
+        return payload
+
+    def _content(self, data: Any) -> str:
+        try:
+            message = data["choices"][0]["message"]
+            content = message.get("content")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise BackendResponseError(
+                f"the server at {self.endpoint} answered without choices[0].message for "
+                f"{self.entry.name!r}: is it an OpenAI-compatible chat endpoint?",
+                endpoint=self.endpoint) from None
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return content if isinstance(content, str) else ""
+
+    async def chat_streamed(self, messages: list[dict[str, Any]], *,
+                            max_tokens: int = 32) -> ChatResult:
+        """A streaming chat completion that measures time to first token (used by probes).
+
+        Token usage comes from the final ``usage`` chunk when the server sends one, else the
+        number of content chunks is used as the token count.
+        """
+        model = await self.resolve_served_name()
+        payload = self._payload(model, messages, max_tokens, 0.0, 1.0, None)
+        payload.update(stream=True, stream_options={"include_usage": True})
+        start = time.perf_counter()
+        ttft: float | None = None
+        parts: list[str] = []
+        usage: dict[str, Any] = {}
+        chunks = 0
+        try:
+            async with self._slot(True), self.http.stream(
+                    "POST", f"{self.base_url}/chat/completions", json=payload,
+                    headers=self._headers(), timeout=self._timeout) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    self._decode(response, body, model)
+                received = 0
+                async for line in response.aiter_lines():
+                    received += len(line)
+                    if received > self.settings.max_response_bytes:
+                        raise ResponseTooLargeError(
+                            f"the {self.adapter.label} server at {self.endpoint} streamed more "
+                            f"than {self.settings.max_response_bytes} bytes for "
+                            f"{self.entry.name!r}", endpoint=self.endpoint)
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        continue  # read to the end so the line iterator closes here, not in GC
+                    try:
+                        chunk = json.loads(data)
+                    except ValueError:
+                        continue
+                    if flat_error_code(chunk) is not None or "error" in chunk:
+                        self._raise_for_error(flat_error_code(chunk) or 500,
+                                              data.encode(), chunk, response, model)
+                    if chunk.get("usage"):
+                        usage = chunk["usage"]
+                    for choice in chunk.get("choices") or []:
+                        piece = (choice.get("delta") or {}).get("content")
+                        if piece:
+                            if ttft is None:
+                                ttft = (time.perf_counter() - start) * 1000
+                            chunks += 1
+                            parts.append(piece)
+        except httpx.TimeoutException as exc:
+            raise BackendTimeoutError(
+                f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
+                f"{self.entry.name!r}: raise settings backend.read_timeout_s",
+                endpoint=self.endpoint) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise self._unavailable(exc) from exc
+        if not usage and chunks:
+            usage = {"completion_tokens": chunks}
+        return ChatResult(text="".join(parts), model=model, usage=usage,
+                          latency_ms=(time.perf_counter() - start) * 1000, ttft_ms=ttft)

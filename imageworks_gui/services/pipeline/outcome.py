@@ -1,0 +1,38 @@
+"""What a tagging run reports back: its totals, and a preflight that failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.services.backends.probes import ProbeReport
+from imageworks_gui.services.pipeline.roles import StageBinding
+
+
+class PreflightError(RuntimeError):
+    """At least one resolved model failed its probes; ``reports`` holds every report."""
+
+    def __init__(self, reports: list[ProbeReport]) -> None:
+        self.reports = reports
+        failed = [r for r in reports if not r.ok]
+        super().__init__("preflight failed:\n" + "\n".join(f"  - {r.message}" for r in failed))
+
+
+@dataclass
+class RunOutcome:
+    """Totals of a finished (or cancelled) run; ``failures`` lists every failed image."""
+
+    total: int = 0
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    elapsed_s: float = 0.0
+    was_cancelled: bool = False
+    failures: list[TagResult] = field(default_factory=list)
+    bindings: dict[str, StageBinding] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done, 1 some images failed (or the run was cancelled)."""
+        return 1 if self.failed or self.was_cancelled else 0

@@ -1,0 +1,381 @@
+"""TaggingPipeline: role-resolved, bounded-concurrency tagging of a stream of images."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from imageworks_gui.core.prompts import STAGES, PromptProfile
+from imageworks_gui.core.registry import RegistryEntry
+from imageworks_gui.core.settings import Settings
+from imageworks_gui.core.tagging import Progress, TagResult
+from imageworks_gui.services.backends.client import BackendClient, EndpointLimits
+from imageworks_gui.services.backends.errors import BackendError
+from imageworks_gui.services.backends.probes import ProbeReport, probe_entry
+from imageworks_gui.services.blocking import run_blocking
+from imageworks_gui.services.images import (
+    ImagePreparationError,
+    PreparedImage,
+    prepare_image_async,
+)
+from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
+from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
+from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
+from imageworks_gui.services.pipeline.stages import (
+    StageError,
+    run_keywords_stage,
+    run_text_stage,
+)
+from imageworks_gui.services.prompt_profiles import load_prompt_profile
+from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
+
+log = logging.getLogger("imageworks.pipeline")
+
+RESUMED_REASON = "already tagged in this journal"
+ResultSink = Callable[[TagResult], None]
+ProgressSink = Callable[[Progress], None]
+
+
+class TaggingPipeline:
+    """Tags images with role-resolved models; usable from any asyncio loop (qasync included).
+
+    Construct it with the shared ``httpx.AsyncClient``, the registry entries, the settings,
+    ``roles`` (stage -> role name, default the stage name), ``preferred`` (stage -> preferred
+    entry name), ``served_names`` (stage -> explicit served model name) and a prompt profile
+    (default: ``settings.tagging.prompt_profile``). Roles are resolved once per pipeline (one
+    pipeline per run) and logged with ``event_type=role_resolution``; resolution failures raise
+    ``RoleResolutionError`` from ``resolve()``, ``preflight()`` or ``run()``.
+
+    ``run()`` delivers each ``TagResult`` to ``on_result`` as soon as the image finishes
+    (statuses ok/failed/skipped/cancelled) and a ``Progress`` after every image; it returns a
+    ``RunOutcome``. ``pause()`` stops new images from starting, ``resume()`` continues and
+    ``cancel()`` stops promptly: in-flight images are reported as ``cancelled`` and never
+    journaled, so the journal only holds finished images and ``resume=True`` picks up the rest.
+
+    Requests per backend endpoint are limited by ``backend_config.max_concurrency`` (or
+    ``concurrency``, else ``settings.backend.default_concurrency``); about twice that many
+    images are in flight so every slot stays busy. ``has_keywords(path)`` (blocking, run in the
+    executor) skips images that already carry keywords. With ``resume=True`` unchanged images
+    whose last journal record is ``ok`` come back as ``skipped`` copies of that record. A
+    failing image never stops the run; its ``errors`` say why, per stage. Loading the default
+    prompt profile may raise ``PromptProfileError`` from the constructor.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
+                 settings: Settings, *, roles: Mapping[str, str] | None = None,
+                 preferred: Mapping[str, str | None] | None = None,
+                 served_names: Mapping[str, str | None] | None = None,
+                 prompt_profile: PromptProfile | None = None,
+                 stages: Sequence[str] = STAGES, max_keywords: int | None = None,
+                 concurrency: int | None = None, journal_path: Path | None = None,
+                 resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
+                 raw_preview: RawPreview = exiftool_raw_preview,
+                 backoff_base_s: float = 0.5) -> None:
+        self.http = http
+        self.entries = list(entries)
+        self.settings = settings
+        self.roles = dict(roles or {})
+        self.preferred = dict(preferred or {})
+        self.served_names = dict(served_names or {})
+        self.profile = prompt_profile or load_prompt_profile(settings.tagging.prompt_profile)
+        self.stages = [s for s in STAGES if s in stages]
+        self.max_keywords = max_keywords or settings.tagging.max_keywords
+        self.concurrency = concurrency
+        self.journal_path = journal_path
+        self.resume_journal = resume
+        self.has_keywords = has_keywords
+        self.raw_preview = raw_preview
+        self.backoff_base_s = backoff_base_s
+        self.limits = EndpointLimits(settings.backend)
+        self._bindings: dict[str, StageBinding] | None = None
+        self._clients: dict[str, BackendClient] = {}
+        self._running = asyncio.Event()
+        self._running.set()
+        self._cancelled = False
+        self._tasks: dict[asyncio.Task[TagResult], Path] = {}
+        # Decoding is CPU-bound: one at a time per core gets the first images to the
+        # backends soonest; more in parallel would only slow each other down.
+        self._prepare_slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+
+    # ------------------------------------------------------------------ resolution
+    def resolve(self) -> dict[str, StageBinding]:
+        """Stage -> binding, resolved and logged once."""
+        if self._bindings is None:
+            self._bindings = resolve_stages(self.entries, self.stages, self.roles, self.preferred)
+            for binding in self._bindings.values():
+                entry = binding.entry
+                if entry.name not in self._clients:
+                    self._clients[entry.name] = BackendClient(
+                        self.http, entry, self.settings.backend,
+                        limiter=self.limits.for_entry(entry, self.concurrency),
+                        served_name=self.served_names.get(binding.stage),
+                        backoff_base_s=self.backoff_base_s)
+        return self._bindings
+
+    def client_for(self, stage: str) -> BackendClient:
+        return self._clients[self.resolve()[stage].entry.name]
+
+    @property
+    def long_edge(self) -> int:
+        """The model input size: the largest ``metadata.vision_target_long_edge`` of the
+        resolved entries, else ``settings.tagging.image_long_edge``."""
+        edges = []
+        for binding in self.resolve().values():
+            value = binding.entry.metadata.get("vision_target_long_edge")
+            if isinstance(value, int) and 64 <= value <= 8192:
+                edges.append(value)
+        return max(edges) if edges else self.settings.tagging.image_long_edge
+
+    @property
+    def window(self) -> int:
+        """Images in flight: twice the total endpoint slots, so every slot stays busy."""
+        self.resolve()
+        return 2 * max(1, self.limits.total_slots) + 2
+
+    async def preflight(self, raise_on_failure: bool = True) -> list[ProbeReport]:
+        """Probe every resolved model (server up, name served, text chat, vision probe).
+
+        Returns one report per distinct model; raises ``PreflightError`` when one failed and
+        ``raise_on_failure`` is true.
+        """
+        bindings = self.resolve()
+        names = list(dict.fromkeys(b.entry.name for b in bindings.values()))
+        reports = await asyncio.gather(*(
+            probe_entry(self.http, self._clients[n].entry, self.settings, check_vision=True,
+                        backend=self._clients[n]) for n in names))
+        if raise_on_failure and any(not r.ok for r in reports):
+            raise PreflightError(list(reports))
+        return list(reports)
+
+    # ------------------------------------------------------------------ control
+    def pause(self) -> None:
+        """Start no new image until ``resume()``; requests in flight finish."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        """Stop promptly: in-flight images are cancelled and reported as ``cancelled``."""
+        self._cancelled = True
+        self._running.set()
+        for task in list(self._tasks):
+            task.cancel()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    # ------------------------------------------------------------------ one image
+    def _base(self, path: Path) -> TagResult:
+        return TagResult(path=str(path), status="ok", prompt_profile=self.profile.name,
+                         prompt_sha256=self.profile.sha256)
+
+    async def _process(self, path: Path, done_index: dict[str, TagResult]) -> TagResult:
+        started = time.perf_counter()
+        result = self._base(path)
+        try:
+            st = await run_blocking(path.stat)
+            result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
+        except OSError as exc:
+            return self._fail(result, "file", f"{path.name}: cannot read it "
+                                              f"({exc.strerror or exc})")
+        previous = done_index.get(str(path.absolute()))
+        if previous is not None and previous.matches_file(st.st_size, st.st_mtime_ns):
+            # The journal already holds this image's record: report it, do not repeat it.
+            previous = previous.model_copy(update={"status": "skipped",
+                                                   "skip_reason": RESUMED_REASON})
+            return previous
+        if self.has_keywords is not None and await run_blocking(self.has_keywords, path):
+            result.status, result.skip_reason = "skipped", "already has keywords"
+            return result
+        t0 = time.perf_counter()
+        try:
+            async with self._prepare_slots:
+                prepared: PreparedImage = await prepare_image_async(
+                    path, self.long_edge, self.settings.tagging.jpeg_quality, self.raw_preview)
+        except ImagePreparationError as exc:
+            return self._fail(result, "image", str(exc))
+        result.timings_ms["prepare"] = round((time.perf_counter() - t0) * 1000, 1)
+        result.timings_ms["prepare_cpu"] = round(prepared.cpu_ms, 1)
+        image_url = "data:image/jpeg;base64," + base64.b64encode(prepared.jpeg).decode("ascii")
+        del prepared
+        first = [s for s in ("caption", "keywords") if s in self.stages]
+        await asyncio.gather(*(self._stage(s, image_url, result) for s in first))
+        if "description" in self.stages:
+            await self._running.wait()
+            await self._stage("description", image_url, result, caption=result.caption or "",
+                              keywords=", ".join(result.keywords))
+        if result.errors:
+            result.status = "failed"
+        result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    async def _stage(self, stage: str, image_url: str, result: TagResult,
+                     **values: object) -> None:
+        client = self.client_for(stage)
+        prompt = self.profile.stage(stage)
+        t0 = time.perf_counter()
+        try:
+            if stage == "keywords":
+                result.keywords = await run_keywords_stage(
+                    client, prompt, image_url, self.max_keywords,
+                    self.settings.tagging.banned_keywords)
+            else:
+                text = await run_text_stage(client, stage, prompt, image_url, **values)
+                setattr(result, stage, text)
+        except (BackendError, StageError) as exc:
+            result.errors[stage] = str(exc)
+        finally:
+            result.timings_ms[stage] = round((time.perf_counter() - t0) * 1000, 1)
+        served = client.served_name or client.entry.served_model_id
+        result.models[stage] = self.resolve()[stage].provenance(served)
+
+    @staticmethod
+    def _fail(result: TagResult, stage: str, message: str) -> TagResult:
+        result.status = "failed"
+        result.errors[stage] = message
+        return result
+
+    # ------------------------------------------------------------------ the run
+    async def run(self, paths: Iterable[Path] | AsyncIterable[Path],
+                  on_result: ResultSink | None = None,
+                  on_progress: ProgressSink | None = None) -> RunOutcome:
+        """Tag ``paths`` (a list, a generator or an async stream such as ``aiter_images``).
+
+        Results are delivered to ``on_result`` as they complete and journaled (when a journal
+        path was given) before delivery; ``on_result`` is where callers plug in writing.
+        """
+        bindings = self.resolve()
+        outcome = RunOutcome(bindings=bindings)
+        done_index = completed_index(self.journal_path) if (
+            self.journal_path and self.resume_journal) else {}
+        journal = JournalWriter(self.journal_path, append=self.resume_journal) if (
+            self.journal_path) else None
+        progress = Progress(discovering=True)
+        start = time.perf_counter()
+        processed_times: list[float] = []
+
+        def emit(current: str | None = None) -> None:
+            progress.elapsed_s = round(time.perf_counter() - start, 2)
+            progress.in_flight = len(self._tasks)
+            progress.paused = self.paused
+            progress.current = current
+            work_done = len(processed_times)
+            remaining = progress.total - progress.done
+            if work_done and not progress.discovering:
+                rate = work_done / max(1e-6, time.perf_counter() - start)
+                progress.eta_s = round(remaining / rate, 1)
+            elif not remaining:
+                progress.eta_s = 0.0
+            if on_progress is not None:
+                on_progress(progress.model_copy())
+
+        async def finish(task: asyncio.Task[TagResult]) -> None:
+            path = self._tasks.pop(task)
+            if task.cancelled():
+                result = self._base(path)
+                result.status = "cancelled"
+            elif task.exception() is not None:
+                # A bug or an injected hook failing must not end the run: this image fails.
+                exc = task.exception()
+                log.error("unexpected error while tagging %s", path, exc_info=exc)
+                result = self._fail(self._base(path), "internal",
+                                    f"unexpected error: {type(exc).__name__}: {exc}")
+            else:
+                result = task.result()
+            result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            journaled = result.status != "cancelled" and result.skip_reason != RESUMED_REASON
+            if journal is not None and journaled:
+                journal.write(result)
+                await run_blocking(journal.sync)
+            outcome_count(result)
+            if on_result is not None:
+                on_result(result)
+            emit(result.path)
+
+        def outcome_count(result: TagResult) -> None:
+            progress.done += 1
+            if result.status == "ok":
+                outcome.ok += 1
+                processed_times.append(time.perf_counter())
+            elif result.status == "failed":
+                outcome.failed += 1
+                progress.failed += 1
+                outcome.failures.append(result)
+                processed_times.append(time.perf_counter())
+            elif result.status == "skipped":
+                outcome.skipped += 1
+                progress.skipped += 1
+            else:
+                outcome.cancelled += 1
+                progress.cancelled += 1
+
+        async def drain(limit: int) -> None:
+            while len(self._tasks) > limit:
+                done, _ = await asyncio.wait(list(self._tasks),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    await finish(task)
+
+        window = self.window
+        source = _aiter(paths)
+        try:
+            emit()
+            async for path in source:
+                if self._cancelled:
+                    break
+                await self._running.wait()
+                if self._cancelled:
+                    break
+                progress.total += 1
+                task = asyncio.ensure_future(self._process(Path(path), done_index))
+                self._tasks[task] = Path(path)
+                await drain(window - 1)
+            progress.discovering = False
+            emit()
+            await drain(0)
+        except BaseException:
+            self.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(drain(0))
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await source.aclose()  # stops a streaming discovery walk
+            progress.discovering = False
+            outcome.total = progress.total
+            outcome.was_cancelled = self._cancelled
+            outcome.elapsed_s = round(time.perf_counter() - start, 3)
+            if journal is not None:
+                journal.close()
+        emit()
+        return outcome
+
+
+async def _aiter(paths: Iterable[Path] | AsyncIterable[Path]) -> AsyncGenerator[Path, None]:
+    if isinstance(paths, AsyncIterable):
+        try:
+            async for path in paths:
+                yield path
+        finally:
+            close = getattr(paths, "aclose", None)
+            if close is not None:
+                await close()
+    else:
+        for path in paths:
+            yield path
+            await asyncio.sleep(0)

@@ -1,0 +1,80 @@
+"""The three tagging stages: build the request, call the model, validate the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from imageworks_gui.core.keywords import (
+    KEYWORDS_JSON_SCHEMA,
+    KeywordParseError,
+    clean_answer,
+    keywords_from_answer,
+)
+from imageworks_gui.core.prompts import StagePrompt
+from imageworks_gui.services.backends.client import BackendClient
+from imageworks_gui.services.backends.errors import BackendRequestError
+
+KEYWORDS_RESPONSE_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "keywords", "schema": KEYWORDS_JSON_SCHEMA},
+}
+
+
+class StageError(Exception):
+    """A stage got an answer it cannot use; the message quotes what the model said."""
+
+
+def stage_messages(prompt: StagePrompt, image_url: str, **values: object) -> list[dict[str, Any]]:
+    """System + user messages with the image as a data URL part."""
+    messages: list[dict[str, Any]] = []
+    if prompt.system:
+        messages.append({"role": "system", "content": prompt.system})
+    messages.append({"role": "user", "content": [
+        {"type": "text", "text": prompt.render(**values)},
+        {"type": "image_url", "image_url": {"url": image_url}},
+    ]})
+    return messages
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:120] + ("..." if len(flat) > 120 else "")
+
+
+async def _ask(client: BackendClient, prompt: StagePrompt, image_url: str,
+               response_format: dict[str, Any] | None = None, **values: object) -> str:
+    result = await client.chat(stage_messages(prompt, image_url, **values),
+                               max_tokens=prompt.max_tokens, temperature=prompt.temperature,
+                               top_p=prompt.top_p, response_format=response_format)
+    return result.text
+
+
+async def run_text_stage(client: BackendClient, stage: str, prompt: StagePrompt, image_url: str,
+                         **values: object) -> str:
+    """Caption or description: the cleaned text (reasoning blocks, fences, quotes removed)."""
+    text = clean_answer(await _ask(client, prompt, image_url, **values))
+    if not text:
+        raise StageError(f"model {client.entry.name!r} returned an empty {stage}: check its "
+                         f"prompt profile and max_tokens")
+    return text
+
+
+async def run_keywords_stage(client: BackendClient, prompt: StagePrompt, image_url: str,
+                             max_keywords: int, banned: Iterable[str]) -> list[str]:
+    """Keywords as structured JSON when the backend supports it, parsed leniently otherwise.
+
+    A server that refuses ``response_format`` (HTTP 400) is asked once more without it.
+    """
+    fmt = KEYWORDS_RESPONSE_FORMAT if client.adapter.supports_json_schema else None
+    try:
+        text = await _ask(client, prompt, image_url, fmt, max_keywords=max_keywords)
+    except BackendRequestError:
+        if fmt is None:
+            raise
+        text = await _ask(client, prompt, image_url, None, max_keywords=max_keywords)
+    try:
+        return keywords_from_answer(text, max_count=max_keywords, banned=banned)
+    except KeywordParseError as exc:
+        raise StageError(f"model {client.entry.name!r}: {exc} (answer: "
+                         f"{_snippet(text)!r})") from exc

@@ -1,0 +1,64 @@
+"""The Markdown run report: totals, resolved models, per-image table, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imageworks_gui.core.prompts import PromptProfile
+from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.services.pipeline.outcome import RunOutcome
+
+
+def _cell(text: object, limit: int = 120) -> str:
+    value = " ".join(str(text or "").split()).replace("|", "\\|")
+    return value[:limit] + ("…" if len(value) > limit else "")
+
+
+def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
+                   profile: PromptProfile | None = None, title: str = "Tagging run") -> str:
+    """The report as Markdown text."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    lines = [f"# {title}", "", f"Finished {now} in {outcome.elapsed_s:.1f} s.", "",
+             "## Totals", "", "| Images | OK | Failed | Skipped | Cancelled |",
+             "|---:|---:|---:|---:|---:|",
+             f"| {outcome.total} | {outcome.ok} | {outcome.failed} | {outcome.skipped} | "
+             f"{outcome.cancelled} |", "", "## Models", "",
+             "| Stage | Role | Model | Backend | Served id | Reason | Aggregate SHA-256 |",
+             "|---|---|---|---|---|---|---|"]
+    for stage, binding in outcome.bindings.items():
+        entry = binding.entry
+        agg = entry.artifacts.aggregate_sha256 if entry.artifacts else None
+        lines.append(f"| {stage} | {binding.role} | {_cell(entry.name)} | {entry.backend} | "
+                     f"{_cell(entry.served_model_id or '(from server)')} | "
+                     f"{binding.resolution.reason} | {agg[:16] + '…' if agg else '-'} |")
+    if profile is not None:
+        lines += ["", f"Prompt profile: `{profile.name}` (sha256 `{profile.sha256[:16]}…`)"]
+    lines += ["", "## Images", "", "| File | Status | Caption | Keywords | Time (ms) |",
+              "|---|---|---|---|---:|"]
+    failures: list[TagResult] = []
+    for result in results:
+        if result.status == "failed":
+            failures.append(result)
+        note = result.caption if result.status == "ok" else (
+            result.skip_reason or result.error_message or result.caption)
+        lines.append(f"| {_cell(Path(result.path).name, 60)} | {result.status} | "
+                     f"{_cell(note)} | {_cell(', '.join(result.keywords))} | "
+                     f"{result.timings_ms.get('total', 0):.0f} |")
+    lines += ["", "## Failures", ""]
+    if not failures:
+        lines.append("None.")
+    for result in failures:
+        lines.append(f"- `{result.path}`")
+        for stage, message in result.errors.items():
+            lines.append(f"  - {stage}: {message}")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(path: Path, outcome: RunOutcome, results: Iterable[TagResult],
+                  profile: PromptProfile | None = None) -> None:
+    """Write the Markdown report to ``path`` (parent folders are created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_summary(outcome, results, profile), encoding="utf-8")

@@ -1,0 +1,234 @@
+"""A protocol-faithful model server on 127.0.0.1 (vLLM, LMDeploy, llama.cpp, Ollama flavours).
+
+Start it with ``start_fake_backend(...)`` (bench scripts) or the ``fake_backend`` fixture (tests).
+A "seeing" model decodes the image it receives and answers with its dominant colour, so a test
+can prove that the image travelled; a "blind" model ignores images, as a text-only model on
+llama.cpp does. Faults are queued per chat request with ``backend.fail(...)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from tests.support.fake_backend_http import QuietServer, make_handler
+
+FLAVOURS = ("vllm", "lmdeploy", "llamacpp", "ollama", "lmstudio")
+FAULTS = ("503", "503_loading", "429", "500", "malformed", "truncated", "drop", "error200",
+          "huge", "hang")
+PALETTE: dict[str, tuple[int, int, int]] = {
+    "red": (220, 30, 30), "green": (30, 170, 60), "blue": (30, 60, 220),
+    "yellow": (235, 220, 40), "orange": (240, 140, 20), "purple": (130, 40, 170),
+    "white": (245, 245, 245), "black": (10, 10, 10), "grey": (128, 128, 128),
+}
+
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    """Nearest palette colour name."""
+    return min(PALETTE, key=lambda n: sum((a - b) ** 2 for a, b in zip(PALETTE[n], rgb,
+                                                                           strict=True)))
+
+
+@dataclass
+class FakeModel:
+    """A served model: ``sees`` decides whether it looks at images."""
+
+    name: str
+    sees: bool = True
+    vision: bool = True
+    """What the server advertises (/props modalities, /api/show capabilities)."""
+    keyword_style: str = "json"
+    """How keyword answers are written: json, fenced, think, list."""
+    json_schema: bool = True
+    """False: answer requests carrying ``response_format`` with 400 (an older server)."""
+    rejects_images: bool = False
+    """Answer image requests with 400, as llama-server without a vision projector does."""
+
+
+@dataclass
+class RequestRecord:
+    """What the server saw for one chat request."""
+
+    model: str
+    prompt: str
+    image_bytes: int = 0
+    image_size: tuple[int, int] | None = None
+    image_format: str | None = None
+    response_format: bool = False
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeBackend:
+    """The server state; ``url`` is ``http://127.0.0.1:PORT`` and ``base_url`` adds ``/v1``."""
+
+    def __init__(self, flavour: str = "vllm", models: list[FakeModel] | None = None, *,
+                 latency_s: float = 0.0, slots: int | None = None, loading_s: float = 0.0,
+                 retry_after: str = "1", port: int = 0) -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {FLAVOURS}")
+        self.flavour = flavour
+        self.models = models if models is not None else [FakeModel("seeing-model")]
+        self.latency_s = latency_s
+        self.slots = slots
+        self.retry_after = retry_after
+        self.loading_until = time.monotonic() + loading_s
+        self.faults: deque[str] = deque()
+        self.records: list[RequestRecord] = []
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self.max_active = 0
+        self.busy_s = 0.0
+        self.first_start: float | None = None
+        self.last_end: float | None = None
+        self._active = 0
+        self._lock = threading.Lock()
+        self._slot_sem = threading.BoundedSemaphore(slots) if slots else None
+        self._server = QuietServer(("127.0.0.1", port), make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True,
+                                        name=f"fake-{flavour}")
+
+    # ------------------------------------------------------------------ control
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def start(self) -> FakeBackend:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(self, *faults: str) -> None:
+        """Queue faults; each chat request consumes one (in arrival order)."""
+        for f in faults:
+            if f not in FAULTS:
+                raise ValueError(f"unknown fault {f!r}; known: {FAULTS}")
+        self.faults.extend(faults)
+
+    def set_loading(self, seconds: float) -> None:
+        self.loading_until = time.monotonic() + seconds
+
+    @property
+    def loading(self) -> bool:
+        return time.monotonic() < self.loading_until
+
+    def utilisation(self) -> float:
+        """Busy slot time divided by (slots x the span from first to last request)."""
+        if not self.slots or self.first_start is None or self.last_end is None:
+            return 0.0
+        span = self.last_end - self.first_start
+        return self.busy_s / (self.slots * span) if span > 0 else 0.0
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.records.clear()
+            self.max_active = 0
+            self.busy_s = 0.0
+            self.first_start = self.last_end = None
+
+    def chat_count(self) -> int:
+        """Chat requests received (including the ones answered with a fault)."""
+        return sum(1 for p in self.paths if p.endswith("/chat/completions"))
+
+    def model(self, name: str) -> FakeModel | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    # ------------------------------------------------------------------ answers
+    def answer(self, payload: dict[str, Any]) -> tuple[str, RequestRecord]:
+        name = str(payload.get("model", ""))
+        model = self.model(name) or self.models[0]
+        prompt, image_url = "", None
+        for message in payload.get("messages", []):
+            content = message.get("content")
+            if message.get("role") != "user":
+                continue
+            if isinstance(content, str):
+                prompt += content + "\n"
+            elif isinstance(content, list):
+                for part in content:
+                    if part.get("type") == "text":
+                        prompt += part.get("text", "") + "\n"
+                    elif part.get("type") == "image_url":
+                        image_url = part["image_url"]["url"]
+        record = RequestRecord(model=name, prompt=prompt, payload=payload,
+                               response_format="response_format" in payload)
+        colour = "red"
+        if image_url and model.sees:
+            raw = base64.b64decode(image_url.split(",", 1)[1])
+            record.image_bytes = len(raw)
+            with Image.open(io.BytesIO(raw)) as img:
+                record.image_format = img.format
+                record.image_size = img.size
+                img.load()  # a real server decodes the whole image
+                colour = colour_name(img.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+        text = prompt.lower()
+        if model.sees and not image_url and any(w in text for w in ("image", "photo", "colour")):
+            return "I do not see any image.", record
+        if "colour" in text or "color" in text:
+            return f"{colour.capitalize()}.", record
+        if record.response_format or ("keyword" in text and "describe" not in text):
+            kws = [colour, f"{colour} tones", "test pattern", colour.upper()]
+            body = json.dumps({"keywords": kws})
+            styled = {"json": body, "fenced": f"```json\n{body}\n```",
+                      "think": f"<think>The image looks {colour}.</think>\n{body}",
+                      "list": "\n".join(f"{i}. {k}" for i, k in enumerate(kws, 1))}
+            return styled[model.keyword_style], record
+        if "describe" in text:
+            return (f"A photograph filled mostly with {colour}. It shows a plain {colour} "
+                    f"surface.", record)
+        if "caption" in text or "title" in text:
+            return f"A {colour} photograph", record
+        return "OK", record
+
+
+def start_fake_backend(flavour: str = "vllm", models: list[FakeModel] | None = None,
+                       **kwargs: Any) -> FakeBackend:
+    """Start a server in a background thread; call ``.stop()`` when done."""
+    return FakeBackend(flavour, models, **kwargs).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a server in the foreground (for benchmarks): prints ``READY <port>`` when listening.
+
+    Besides the backend endpoints it serves ``GET /_stats`` (slot utilisation, request count)
+    and ``POST /_reset`` so another process can measure it.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--flavour", default="vllm", choices=FLAVOURS)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--slots", type=int, default=None)
+    parser.add_argument("--model", action="append", default=None)
+    args = parser.parse_args(argv)
+    models = [FakeModel(name) for name in (args.model or ["seeing-model"])]
+    server = FakeBackend(args.flavour, models, latency_s=args.latency, slots=args.slots,
+                         port=args.port)
+    print(f"READY {server.port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server._server.serve_forever(0.05)
+
+
+if __name__ == "__main__":
+    main()
