@@ -1,0 +1,1 @@
+"""The Models workspace: registry document, table model, filters, editors and dialogs."""

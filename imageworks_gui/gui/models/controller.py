@@ -1,0 +1,328 @@
+"""Async operations of the Models workspace: verify, probe, discover, manifest import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from imageworks_gui.core.registry import DEFAULT_PORTS, RegistryEntry, replace_entry
+from imageworks_gui.gui.context import AppContext
+from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE, endpoint
+from imageworks_gui.gui.models.document import RegistryDocument
+from imageworks_gui.gui.models.table_model import RegistryTableModel
+from imageworks_gui.services.blocking import run_blocking
+from imageworks_gui.services.hash_cache import HashCache
+from imageworks_gui.services.hashing import HashingCancelled
+from imageworks_gui.services.verification import VerifyOutcome, verify_entry
+
+log = logging.getLogger("imageworks.gui.models")
+_PROGRESS_INTERVAL_S = 0.1
+
+
+def start_command(entry: RegistryEntry) -> str:
+    """The shell command that would start this entry's backend (shown when it is offline)."""
+    cfg = entry.backend_config
+    port = cfg.port or DEFAULT_PORTS.get(entry.backend, 8000)
+    served = entry.served_model_id or entry.name
+    path = cfg.model_path or "<model path>"
+    extra = (" " + " ".join(cfg.extra_args)) if cfg.extra_args else ""
+    if entry.backend == "vllm":
+        return f"vllm serve {path} --port {port} --served-model-name {served}{extra}"
+    if entry.backend == "ollama":
+        return f"ollama serve   (then: ollama pull {served})"
+    if entry.backend == "lmdeploy":
+        return f"lmdeploy serve api_server {path} --server-port {port} --model-name {served}{extra}"
+    if entry.backend == "gguf":
+        return f"llama-server -m {path} --port {port} --alias {served}{extra}"
+    return f"start the {entry.backend} server on port {port}"
+
+
+class ModelsController(QObject):
+    """Runs the long operations off the GUI thread and applies their results as undoable edits.
+
+    Every method is a plain coroutine so tests can await it without a window. Results are
+    written through ``model.setData(..., ENTRY_ROLE)``, the single edit path.
+    """
+
+    verify_started = Signal(int)
+    """Number of entries to verify."""
+    verify_progress = Signal(str, int, int)
+    """(entry name, bytes done, bytes total)."""
+    verify_finished = Signal(str)
+    """A one-line summary of the run."""
+    probe_finished = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, context: AppContext, model: RegistryTableModel,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.model = model
+        self.doc: RegistryDocument = model.doc
+        self._cancel: threading.Event | None = None
+        self.verifying = False
+
+    # -- helpers ----
+    def apply_entry(self, name: str, new: RegistryEntry, text: str) -> bool:
+        """Replace the entry ``name`` through ``setData`` (one undo command called ``text``)."""
+        row = self.doc.row_of(name)
+        if row < 0:
+            return False
+        index = self.model.index(row, COLUMN_INDEX["name"])
+        return self.model.setData(index, (new, text), ENTRY_ROLE)
+
+    # -- verification ----
+    def cancel_verify(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    async def verify(self, names: Sequence[str], *, lock: bool = False,
+                     deep: bool = False) -> list[VerifyOutcome]:
+        """Hash and verify the named entries one after another (files hash in parallel).
+
+        Progress reaches the GUI at most 10 times a second; ``cancel_verify`` stops the run
+        (the current entry is left unchanged).
+        """
+        if self.verifying:
+            raise RuntimeError("a verification is already running: wait for it or cancel it")
+        loop = asyncio.get_running_loop()
+        self._cancel = cancel = threading.Event()
+        self.verifying = True
+        outcomes: list[VerifyOutcome] = []
+        token = self.context.begin_activity(f"Verifying {len(names)} model(s)…")
+        self.verify_started.emit(len(names))
+        cache = HashCache()
+        cancelled = False
+        try:
+            for index, name in enumerate(names):
+                entry = self.doc.entry(name)
+                if entry is None:
+                    continue
+                self.doc.set_runtime(name, progress=0.0)
+                last = [0.0]
+
+                def progress(done: int, total: int, name: str = name,
+                             last: list[float] = last) -> None:
+                    now = time.monotonic()
+                    if now - last[0] < _PROGRESS_INTERVAL_S and done < total:
+                        return
+                    last[0] = now
+                    loop.call_soon_threadsafe(self._on_progress, name, done, total)
+
+                self.context.update_activity(
+                    token, f"Verifying {entry.label} ({index + 1}/{len(names)})…")
+                try:
+                    outcome = await run_blocking(verify_entry, entry, lock=lock, deep=deep,
+                                                 progress=progress, cancel=cancel, cache=cache)
+                except HashingCancelled:
+                    cancelled = True
+                    break
+                finally:
+                    self.doc.set_runtime(name, progress=None)
+                outcomes.append(outcome)
+                self._apply_verification(name, outcome, lock)
+                self.doc.set_runtime(name, verify_error=outcome.message
+                                     if outcome.status == "error" else "")
+        finally:
+            self.verifying = False
+            self._cancel = None
+            self.context.end_activity(token)
+        summary = self._summary(outcomes, cancelled)
+        self.verify_finished.emit(summary)
+        return outcomes
+
+    def _on_progress(self, name: str, done: int, total: int) -> None:
+        if self.doc.row_of(name) >= 0 and self.doc.runtime(name).progress is not None:
+            self.doc.set_runtime(name, progress=(done / total) if total else 1.0)
+        self.verify_progress.emit(name, done, total)
+
+    def _apply_verification(self, name: str, outcome: VerifyOutcome, lock: bool) -> None:
+        current = self.doc.entry(name)
+        if current is None:
+            return
+        # Only the fields verification owns are taken over, so edits made meanwhile survive.
+        changes: dict[str, Any] = {"version_lock": outcome.entry.version_lock}
+        if outcome.entry.artifacts is not None:
+            changes["artifacts"] = outcome.entry.artifacts
+        new = replace_entry(current, **changes)
+        self.apply_entry(name, new, f"{'Verify and lock' if lock else 'Verify'} {name}")
+
+    @staticmethod
+    def _summary(outcomes: list[VerifyOutcome], cancelled: bool) -> str:
+        counts = {s: sum(1 for o in outcomes if o.status == s)
+                  for s in ("verified", "drifted", "error")}
+        text = (f"Verified {counts['verified']}, drifted {counts['drifted']}, "
+                f"errors {counts['error']}")
+        if cancelled:
+            text = "Verification cancelled. " + text
+        drifted = [o.entry.name for o in outcomes if o.status == "drifted"]
+        failed = [o.message for o in outcomes if o.status == "error"]
+        if drifted:
+            text += (f". Drifted: {', '.join(drifted)} (hover the red row for the changed files; "
+                     f"restore them, or Re-lock to Current to accept them)")
+        if failed:
+            text += f". {failed[0]}"
+        return text
+
+    def relock(self, name: str) -> bool:
+        """Lock ``name`` to the hash its last verification measured (accepting the drift)."""
+        entry = self.doc.entry(name)
+        if entry is None or entry.version_lock is None:
+            return False
+        record = entry.version_lock.last_verification
+        if record is None or not record.actual_aggregate_sha256:
+            return False
+        vl = entry.version_lock.model_dump(mode="json", exclude_unset=True)
+        vl.update(locked=True, expected_aggregate_sha256=record.actual_aggregate_sha256,
+                  last_verified=record.checked_at or vl.get("last_verified"))
+        vl["last_verification"] = {**vl.get("last_verification", {}), "status": "verified",
+                                   "changed": [], "added": [], "removed": [], "message": None}
+        new = replace_entry(entry, version_lock=vl)
+        return self.apply_entry(name, new, f"Re-lock {name} to current files")
+
+    # -- probes ----
+    async def probe(self, names: Sequence[str]) -> list[Any]:
+        """Run the health and vision probes on the named entries concurrently."""
+        from imageworks_gui.services.backends.probes import entry_with_probe_results, probe_entry
+
+        token = self.context.begin_activity(f"Probing {len(names)} model(s)…")
+        limit = asyncio.Semaphore(4)
+
+        async def one(name: str) -> Any:
+            entry = self.doc.entry(name)
+            if entry is None:
+                return None
+            self.doc.set_runtime(name, busy_text="probing")
+            async with limit:
+                report = await probe_entry(self.context.http, entry, self.context.settings)
+            detail = report.message
+            if not report.online:
+                detail = (f"{endpoint(entry)} is not answering ({report.message}). Start it "
+                          f"with: {start_command(entry)}")
+            self.doc.set_runtime(name, online=report.online, probe_ok=report.ok,
+                                 probe_text=detail, busy_text="")
+            current = self.doc.entry(name)
+            if current is not None:
+                updated = entry_with_probe_results(current, report)
+                self.apply_entry(name, updated, f"Record probe of {name}")
+            return report
+
+        try:
+            self.doc.undo_stack.beginMacro(f"Probe {len(names)} model(s)")
+            try:
+                reports = await asyncio.gather(*(one(n) for n in names))
+            finally:
+                self.doc.undo_stack.endMacro()
+        finally:
+            self.context.end_activity(token)
+        done = [r for r in reports if r is not None]
+        online = sum(1 for r in done if r.online)
+        self.probe_finished.emit(f"Probed {len(done)} model(s): {online} online, "
+                                 f"{len(done) - online} offline")
+        return done
+
+    async def check_online(self, names: Sequence[str] | None = None,
+                           timeout_s: float = 2.0) -> dict[str, bool]:
+        """Quick reachability check (``GET {base}/models``) shown as online/offline per entry.
+
+        Offline entries get the command that starts their backend in the status tooltip.
+        """
+        import httpx
+
+        from imageworks_gui.services.backends.adapters import base_url_for
+
+        targets = list(names) if names is not None else self.doc.names()
+        results: dict[str, bool] = {}
+
+        async def one(name: str) -> None:
+            entry = self.doc.entry(name)
+            if entry is None:
+                return
+            url = f"{base_url_for(entry)}/models"
+            try:
+                response = await self.context.http.get(url, timeout=httpx.Timeout(timeout_s))
+                online, reason = response.status_code < 500, f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                online, reason = False, type(exc).__name__
+            results[name] = online
+            if self.doc.entry(name) is None:
+                return
+            text = (f"{base_url_for(entry)} answers ({reason}); click Probe to check the model "
+                    f"and its vision" if online else
+                    f"{base_url_for(entry)} is not reachable ({reason}). Start it with: "
+                    f"{start_command(entry)}")
+            self.doc.set_runtime(name, online=online, probe_ok=None, probe_text=text)
+
+        token = self.context.begin_activity("Checking which backends are running…")
+        try:
+            await asyncio.gather(*(one(n) for n in targets))
+        finally:
+            self.context.end_activity(token)
+        return results
+
+    # -- discovery and import ----
+    async def discover(self, host: str = "127.0.0.1",
+                       ports: Sequence[int] | None = None) -> list[Any]:
+        from imageworks_gui.services.backends.discover import discover_backends
+
+        token = self.context.begin_activity("Looking for local model servers…")
+        try:
+            return await discover_backends(self.context.http, host, ports)
+        finally:
+            self.context.end_activity(token)
+
+    def add_discovered(self, models: Sequence[Any]) -> list[str]:
+        """Add entries for discovered models (names made unique); returns the new names."""
+        entries: list[RegistryEntry] = []
+        taken = set(self.doc.names())
+        for found in models:
+            entry = found.to_registry_entry()
+            name = entry.name
+            n = 2
+            while name in taken:
+                name = f"{entry.name}-{n}"
+                n += 1
+            taken.add(name)
+            entries.append(replace_entry(entry, name=name) if name != entry.name else entry)
+        if entries:
+            self.doc.add_entries(entries, text=f"Add {len(entries)} discovered model(s)")
+        return [e.name for e in entries]
+
+    async def plan_import(self, manifest: Path, *, hash_files: bool = False) -> Any:
+        """The dry-run plan of importing a downloader manifest (nothing changes)."""
+        from imageworks_gui.services.downloader_sync import plan_sync
+
+        token = self.context.begin_activity(f"Reading {manifest.name}…")
+        try:
+            return await run_blocking(plan_sync, self.doc.entries, Path(manifest),
+                                      hash_files=hash_files)
+        finally:
+            self.context.end_activity(token)
+
+    def apply_import(self, plan: Any) -> int:
+        """Apply a previewed plan as one undoable step; returns the number of entries touched."""
+        from imageworks_gui.services.downloader_sync import apply_sync
+
+        before = {e.name: e for e in self.doc.entries}
+        after = apply_sync(self.doc.entries, plan)
+        touched = 0
+        stack = self.doc.undo_stack
+        stack.beginMacro("Import from downloader manifest")
+        try:
+            for row, entry in enumerate(after):
+                old = before.get(entry.name)
+                if old is None:
+                    self.doc.add_entries([entry], row=row, text=f"Import {entry.name}")
+                    touched += 1
+                elif self.apply_entry(entry.name, entry, f"Update {entry.name} from manifest"):
+                    touched += 1
+        finally:
+            stack.endMacro()
+        return touched

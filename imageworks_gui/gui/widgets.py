@@ -1,0 +1,65 @@
+"""Small shared widgets: an inline message bar with action buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+_STYLES = {
+    "info": "background:#e7f0fd; color:#0b3b7a; border:1px solid #a9c6f5;",
+    "warning": "background:#fff4d6; color:#5c4200; border:1px solid #f0cf73;",
+    "error": "background:#fbe3e4; color:#7a1016; border:1px solid #eea7ab;",
+}
+
+
+class MessageBar(QFrame):
+    """A dismissable strip above a view showing what happened and what the user can do."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MessageBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.label, 1)
+        self._buttons: list[QPushButton] = []
+        self._layout = layout
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        self._close = close
+        layout.addWidget(close)
+        self.kind = "info"
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info",
+                     actions: list[tuple[str, Callable[[], None]]] | None = None,
+                     closable: bool = True) -> None:
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+        for label, callback in actions or []:
+            button = QPushButton(label)
+            button.clicked.connect(callback)
+            self._layout.insertWidget(self._layout.count() - 1, button)
+            self._buttons.append(button)
+        self.kind = kind
+        self.setStyleSheet(f"#MessageBar {{ {_STYLES.get(kind, _STYLES['info'])} "
+                           f"border-radius: 4px; }} #MessageBar QLabel {{ border: none; }}")
+        self.label.setText(text)
+        self._close.setVisible(closable)
+        self.show()
+
+    def button(self, label: str) -> QPushButton:
+        """The action button with this text (tests click it)."""
+        return next(b for b in self._buttons if b.text() == label)
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() or not self.isHidden() else ""
