@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/hashing.py
 	$(BIN)/python bench/tagging.py
 	$(BIN)/python bench/metadata.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_verify_stall.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_responsiveness.py
 
 screenshots: $(STAMP)
