@@ -26,6 +26,8 @@ def _light() -> QPalette:
     p.setColor(R.ToolTipText, QColor("#1b1b1b"))
     p.setColor(R.PlaceholderText, QColor("#8a8a8a"))
     p.setColor(R.Link, QColor("#1f5fc4"))
+    for role in (R.WindowText, R.Text, R.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#9a9a9a"))
     return p
 
 

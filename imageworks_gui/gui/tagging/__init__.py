@@ -1,0 +1,1 @@
+"""The Tagging workspace: open photos, run tagging, review proposals, write approved metadata."""

@@ -1,0 +1,391 @@
+"""The Tagging workspace widget: grid, review pane, role pickers and run/write controls.
+
+Every slot here is a thin call into ``TaggingController`` (async ones through
+``context.spawn``); nothing decodes, hashes, runs ExifTool or waits for HTTP on this thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QLabel,
+    QListView,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from imageworks_gui.core.tagging import Progress
+from imageworks_gui.gui.context import AppContext
+from imageworks_gui.gui.tagging.actions import (
+    CommandBar,
+    StatusRow,
+    TaggingActions,
+    show_progress,
+    update_action_states,
+)
+from imageworks_gui.gui.tagging.controller import TaggingController
+from imageworks_gui.gui.tagging.delegate import CELL, THUMB, PhotoGridDelegate
+from imageworks_gui.gui.tagging.grid_model import (
+    FILTERS,
+    PATH_ROLE,
+    PhotoFilterProxy,
+    PhotoGridModel,
+)
+from imageworks_gui.gui.tagging.preview import PreviewLoader
+from imageworks_gui.gui.tagging.review_pane import ReviewPane
+from imageworks_gui.gui.tagging.roles import RolePickers, check_role_backends, registry_entries
+from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
+from imageworks_gui.gui.tagging.thumb_loader import ThumbnailLoader
+from imageworks_gui.gui.tagging.writing import WriteSummary
+from imageworks_gui.services.thumbnails import (
+    ThumbnailCache,
+    ThumbnailService,
+)
+
+NOTICE_STYLES = {"info": "background:#e8f0fe;color:#1a3d7c;",
+                 "warning": "background:#fff4ce;color:#5c4400;",
+                 "error": "background:#fde7e9;color:#8a1c24;"}
+
+
+class TaggingWorkspace(QWidget):
+    """Open photos, run tagging, review proposals and write what was approved."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None,
+                 controller: TaggingController | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setAcceptDrops(True)
+        self.undo_stack = QUndoStack(self)
+        self.controller = controller or TaggingController(context, self.undo_stack, self)
+        self.controller.undo_stack = self.undo_stack
+        ctrl = self.controller
+        self.loader = ThumbnailLoader(ThumbnailService(ThumbnailCache(size=THUMB)), parent=self)
+        self.model = PhotoGridModel(ctrl.session, self.loader, self)
+        self.proxy = PhotoFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.online: dict[str, bool] = {}
+        self.notices: list[tuple[str, str]] = []
+        self.summary_dialog: WriteSummaryDialog | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
+
+        self.actions_ = TaggingActions(self)
+        self.command_bar = CommandBar(self.actions_, self)
+        self.command_bar.recursive.setChecked(ctrl.recursive)
+        self.roles = RolePickers(self)
+        self.status_row = StatusRow(self)
+        self.grid = QListView(self)
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(400)
+        self.grid.setGridSize(CELL)
+        self.grid.setSpacing(0)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.grid.setItemDelegate(PhotoGridDelegate(self.grid))
+        self.grid.setModel(self.proxy)
+        self.empty_label = QLabel("Drop a folder of photos here, or use Open Folder…", self.grid)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet("color: gray; font-size: 15px;")
+        self.review_pane = ReviewPane(self)
+        self.preview = PreviewLoader(self.review_pane.preview)
+        self.notice_label = QLabel(self)
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice_label.hide()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(self.review_pane)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 520])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.command_bar)
+        layout.addWidget(self.roles)
+        layout.addWidget(self.status_row)
+        layout.addWidget(self.notice_label)
+        layout.addWidget(splitter, 1)
+
+        self._refresh_timer = QTimer(self, singleShot=True, interval=150)
+        self._refresh_timer.timeout.connect(self._refresh_summary)
+        self._connect()
+        self._populate_roles()
+        self._update_actions()
+        context.add_cleanup(self.shutdown)
+
+    # -- wiring --------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        a, ctrl, pane = self.actions_, self.controller, self.review_pane
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.run_untagged.triggered.connect(lambda: self._spawn(ctrl.run("untagged"), "run"))
+        a.run_all.triggered.connect(lambda: self._spawn(ctrl.run("all"), "run"))
+        a.run_selection.triggered.connect(
+            lambda: self._spawn(ctrl.run("selection", self.selected_paths()), "run"))
+        a.pause.toggled.connect(lambda on: ctrl.pause() if on else ctrl.resume())
+        a.cancel.triggered.connect(ctrl.cancel)
+        a.write.triggered.connect(lambda: self._spawn(ctrl.writer.write_approved(), "write"))
+        a.dry_run.setChecked(ctrl.writer.dry_run)
+        a.dry_run.toggled.connect(ctrl.writer.set_dry_run)
+        a.undo_write.triggered.connect(lambda: self._spawn(ctrl.writer.undo_last_write(), "undo"))
+        a.export.triggered.connect(self.choose_export)
+        a.approve.triggered.connect(lambda: self._decide(ctrl.approve))
+        a.reject.triggered.connect(lambda: self._decide(ctrl.reject))
+        a.next.triggered.connect(lambda: self.move_current(+1))
+        a.previous.triggered.connect(lambda: self.move_current(-1))
+        a.approve_all.triggered.connect(ctrl.approve_all_remaining)
+        self.command_bar.recursive.toggled.connect(lambda on: setattr(ctrl, "recursive", on))
+
+        pane.approve_requested.connect(a.approve.trigger)
+        pane.reject_requested.connect(a.reject.trigger)
+        pane.approve_all_requested.connect(a.approve_all.trigger)
+        pane.next_requested.connect(a.next.trigger)
+        pane.previous_requested.connect(a.previous.trigger)
+        pane.keyword_clicked.connect(self._keyword_clicked)
+        pane.keyword_added.connect(lambda kw: self._on_current(ctrl.add_keyword, kw))
+        pane.title_edited.connect(lambda t: self._on_current(ctrl.edit_title, t))
+        pane.description_edited.connect(lambda t: self._on_current(ctrl.edit_description, t))
+
+        ctrl.photos_reset.connect(self._photos_reset)
+        ctrl.photos_added.connect(self.model.append_photos)
+        ctrl.discovery_finished.connect(self._discovery_finished)
+        ctrl.reviews_changed.connect(self._reviews_changed)
+        ctrl.progress_changed.connect(self._show_progress)
+        ctrl.run_state_changed.connect(lambda _s: self._update_actions())
+        ctrl.writer.busy_changed.connect(lambda _b: self._update_actions())
+        ctrl.writer.dry_run_changed.connect(self._dry_run_changed)
+        ctrl.writer.write_finished.connect(self.show_summary)
+        ctrl.notice.connect(self.show_notice)
+        self.loader.thumbnail_ready.connect(self._thumbnail_arrived)
+
+        sel = self.grid.selectionModel()
+        sel.currentChanged.connect(lambda *_: self._show_current())
+        sel.selectionChanged.connect(lambda *_: self._update_actions())
+        self.status_row.filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_filter(self.status_row.filter.currentData()))
+        self.status_row.sort.currentIndexChanged.connect(
+            lambda _i: self.model.set_sort(self.status_row.sort.currentData()))
+        self.roles.preferred_changed.connect(self._preferred_changed)
+        self.roles.check_requested.connect(lambda: self._spawn(self.check_backends(), "check"))
+        registry = getattr(self.context, "registry", None)
+        if registry is not None and hasattr(registry, "entries_changed"):
+            registry.entries_changed.connect(self._populate_roles)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = self.context.spawn(coro, name=f"tagging-{name}")
+        self.tasks = [t for t in self.tasks if not t.done()] + [task]
+        return task
+
+    # -- opening -------------------------------------------------------------------------------
+    def open_paths(self, paths: list[Path]) -> None:
+        """Open dropped or command-line photos and folders (returns at once)."""
+        if paths:
+            self._spawn(self.controller.open_paths(list(paths)), "open")
+
+    def choose_folder(self) -> None:
+        dialog = QFileDialog(self, "Open a folder of photos")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda p: self.open_paths([Path(p)]))
+        dialog.open()
+        self.file_dialog = dialog
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def _photos_reset(self) -> None:
+        self.loader.clear()
+        self.model.session = self.controller.session
+        self.model.reset_photos([])
+        self.review_pane.show_review(None)
+        self.empty_label.setText("Looking for photos…")
+
+    def _discovery_finished(self, count: int) -> None:
+        self.model.apply_sort()
+        self.empty_label.setText("Drop a folder of photos here, or use Open Folder…")
+        self.empty_label.setVisible(count == 0)
+        if count and not self.grid.currentIndex().isValid():
+            self.select_row(0)
+        self._refresh_summary()
+
+    # -- selection and review ------------------------------------------------------------------
+    def current_path(self) -> str | None:
+        index = self.grid.currentIndex()
+        return index.data(PATH_ROLE) if index.isValid() else None
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(self.grid.selectionModel().selectedIndexes(), key=QModelIndex.row)
+        return [i.data(PATH_ROLE) for i in rows]
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.proxy.rowCount():
+            index = self.proxy.index(row, 0)
+            self.grid.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.grid.scrollTo(index)
+
+    def select_path(self, path: str) -> None:
+        row = self.model.row_of(path)
+        if row is not None:
+            index = self.proxy.mapFromSource(self.model.index(row))
+            if index.isValid():
+                self.select_row(index.row())
+
+    def move_current(self, step: int) -> None:
+        row = self.grid.currentIndex().row() if self.grid.currentIndex().isValid() else -1
+        self.select_row(max(0, min(self.proxy.rowCount() - 1, row + step)))
+
+    def _decide(self, action: Any) -> None:
+        """Approve or reject the current photo, then go to the next one."""
+        path = self.current_path()
+        if path is None:
+            return
+        row = self.grid.currentIndex().row()
+        following = (self.proxy.index(row + 1, 0).data(PATH_ROLE)
+                     if row + 1 < self.proxy.rowCount() else None)
+        if action(path):
+            if following is not None:
+                self.select_path(following)
+            elif self.current_path() is None:
+                self.select_row(self.proxy.rowCount() - 1)
+
+    def _on_current(self, action: Any, *args: Any) -> None:
+        path = self.current_path()
+        if path is not None:
+            action(path, *args)
+
+    def _keyword_clicked(self, keyword: str, kind: str) -> None:
+        ctrl = self.controller
+        self._on_current(ctrl.restore_keyword if kind == "removed" else ctrl.reject_keyword,
+                         keyword)
+
+    def _show_current(self) -> None:
+        path = self.current_path()
+        review = self.controller.session.get(path) if path in self.controller.session else None
+        self.review_pane.show_review(review)
+        if path is None or review is None:
+            return
+        if not review.existing_loaded and review.state != "untagged":
+            self.controller.writer.schedule_read(path, first=True)
+        self.preview.show(path, self.loader.image(path))
+
+    def _thumbnail_arrived(self, path: str) -> None:
+        if path == self.preview.path:
+            self.preview.thumbnail_arrived(path, self.loader.image(path))
+
+    def _reviews_changed(self, paths: list[str]) -> None:
+        self.model.photos_changed(paths)
+        current = self.current_path()
+        if current is not None and current in paths:
+            self.review_pane.show_review(self.controller.session.get(current))
+        self._refresh_timer.start()
+
+    def _refresh_summary(self) -> None:
+        counts = self.controller.session.counts()
+        combo = self.status_row.filter
+        for i in range(combo.count()):
+            key = combo.itemData(i)
+            label, states = FILTERS[key]
+            n = len(self.controller.session) if states is None else sum(counts[s] for s in states)
+            combo.setItemText(i, f"{label} ({n})")
+        self.review_pane.set_library_keywords(self.controller.session.library_keywords())
+        self._update_actions()
+
+    # -- run and write state -------------------------------------------------------------------
+    def _show_progress(self, progress: Progress) -> None:
+        show_progress(self.status_row, progress)
+
+    def _update_actions(self) -> None:
+        ctrl = self.controller
+        update_action_states(self.actions_, ctrl.run_state, ctrl.writer.busy,
+                             ctrl.writer.dry_run, has_photos=len(ctrl.session) > 0,
+                             has_selection=self.grid.selectionModel().hasSelection(),
+                             has_approved=bool(ctrl.session.counts()["approved"]))
+        self.roles.setEnabled(ctrl.run_state == "idle" and not ctrl.writer.busy)
+        if ctrl.run_state == "idle" and ctrl.last_progress is not None:
+            self.status_row.progress.setValue(ctrl.last_progress.done)
+        self.empty_label.setVisible(len(ctrl.session) == 0)
+        self.empty_label.resize(self.grid.viewport().size())
+
+    def _dry_run_changed(self, on: bool) -> None:
+        self.actions_.dry_run.setChecked(on)
+        self._update_actions()
+
+    def show_notice(self, level: str, text: str) -> None:
+        self.notices.append((level, text))
+        self.notice_label.setStyleSheet(NOTICE_STYLES.get(level, "") + "padding:4px;"
+                                        "border-radius:4px;")
+        self.notice_label.setText(text)
+        self.notice_label.show()
+
+    def show_summary(self, summary: WriteSummary) -> None:
+        self.summary_dialog = WriteSummaryDialog(summary, self)
+        self.summary_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.summary_dialog.open()
+
+    def choose_export(self) -> None:
+        dialog = QFileDialog(self, "Export the batch (JSONL and Markdown)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("JSON Lines (*.jsonl)")
+        dialog.setDefaultSuffix("jsonl")
+        dialog.fileSelected.connect(lambda p: self._spawn(self.export_to(Path(p)), "export"))
+        dialog.open()
+        self.file_dialog = dialog
+
+    async def export_to(self, jsonl: Path) -> None:
+        markdown = jsonl.with_suffix(".md")
+        try:
+            await self.controller.writer.export(jsonl, markdown)
+        except OSError as exc:
+            self.show_notice("error", str(exc))
+            return
+        self.show_notice("info", f"Exported {jsonl.name} and {markdown.name} to {jsonl.parent}.")
+
+    # -- roles ---------------------------------------------------------------------------------
+    def _populate_roles(self) -> None:
+        self.roles.populate(registry_entries(self.context), self.controller.preferred,
+                            self.online)
+
+    def _preferred_changed(self, stage: str, name: str) -> None:
+        self.controller.preferred[stage] = name or None
+
+    async def check_backends(self) -> None:
+        """Ask every eligible model's server whether it is up, then refresh the pickers."""
+        self.online = await check_role_backends(self.context)
+        self._populate_roles()
+
+    def menu_actions(self) -> list[QAction | None]:
+        """Commands for a Tagging menu of the main window (None marks a separator)."""
+        a = self.actions_
+        return [*a.toolbar_actions(), None, a.approve, a.reject, a.approve_all, a.previous,
+                a.next]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def can_close(self) -> bool:
+        """Closing is always allowed: a run is cancelled and review state is saved."""
+        return True
+
+    async def shutdown(self) -> None:
+        await self.controller.shutdown()
+        await self.loader.aclose()
+        await self.preview.aclose()

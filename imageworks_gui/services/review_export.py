@@ -1,0 +1,101 @@
+"""Exports a review session as JSONL (one photo a line) and a human-readable Markdown summary."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from imageworks_gui.core.review import REVIEW_STATES, PhotoReview
+
+
+class ExportError(OSError):
+    """An export file could not be written."""
+
+
+def export_record(review: PhotoReview) -> dict[str, Any]:
+    """One photo as exported: what was proposed, what the user decided and what is final."""
+    return {
+        "path": review.path,
+        "state": review.state,
+        "existing": {"title": review.existing_title,
+                     "description": review.existing_description,
+                     "keywords": list(review.existing_keywords)},
+        "proposed": {"title": review.proposed_title,
+                     "description": review.proposed_description,
+                     "keywords": list(review.proposed_keywords)},
+        "rejected_keywords": list(review.rejected_keywords),
+        "added_keywords": list(review.added_keywords),
+        "final": {"title": review.final_title, "description": review.final_description,
+                  "keywords": review.accepted_keywords, "new_keywords": review.new_keywords},
+        "title_edited": review.title_edited,
+        "description_edited": review.description_edited,
+        "models": review.models,
+        "prompt_profile": review.prompt_profile,
+        "error": review.error,
+        "batch_id": review.batch_id,
+    }
+
+
+def _md_cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ").strip() or "—"
+
+
+def markdown_summary(reviews: Sequence[PhotoReview], folder: str = "") -> str:
+    """Counts per state, then one row per photo with a proposal."""
+    counts = dict.fromkeys(REVIEW_STATES, 0)
+    for review in reviews:
+        counts[review.state] += 1
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Imageworks tagging summary", ""]
+    if folder:
+        lines.append(f"Folder: `{folder}`  ")
+    lines += [f"Exported: {stamp}  ", f"Photos: {len(reviews)}", "",
+              "| State | Photos |", "|---|---:|"]
+    lines += [f"| {state} | {count} |" for state, count in counts.items() if count]
+    rows = [r for r in reviews if r.state not in ("untagged", "queued")]
+    if rows:
+        lines += ["", "| Photo | State | Title | New keywords | Rejected | Note |",
+                  "|---|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(
+                f"| {_md_cell(r.name)} | {r.state} | {_md_cell(r.final_title)} | "
+                f"{_md_cell(', '.join(r.new_keywords))} | "
+                f"{_md_cell(', '.join(r.rejected_keywords))} | {_md_cell(r.error)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_exports(reviews: Sequence[PhotoReview], folder: str, jsonl_path: Path | None,
+                  markdown_path: Path | None) -> None:
+    """Write the JSONL and/or Markdown export atomically (blocking; run in the executor)."""
+    try:
+        if jsonl_path is not None:
+            body = "".join(json.dumps(export_record(r), ensure_ascii=False) + "\n"
+                           for r in reviews)
+            _atomic_write(jsonl_path, body)
+        if markdown_path is not None:
+            _atomic_write(markdown_path, markdown_summary(reviews, folder))
+    except OSError as exc:
+        target = exc.filename or jsonl_path or markdown_path
+        raise ExportError(f"cannot write the export to {target}: {exc.strerror or exc}; choose "
+                          f"a folder you can write to") from exc
