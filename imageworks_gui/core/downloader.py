@@ -226,6 +226,15 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]
     return tuple(changed)
 
 
+def _needs_rehash(old_source: Mapping[str, Any] | None, facts: SnapshotFacts) -> bool:
+    """True when hashing was skipped although the snapshot's files or sizes changed."""
+    if facts.file_hashes is not None:
+        return False
+    before = {f.get("path"): f.get("size") for f in (old_source or {}).get("files", [])
+              if isinstance(f, dict)}
+    return before != dict(facts.file_sizes)
+
+
 def _same_path(a: str, b: str) -> bool:
     """Paths equal after ``~`` expansion and normalisation (no file system access)."""
     def norm(p: str) -> str:
@@ -275,6 +284,9 @@ def _plan_item(entries: Sequence[RegistryEntry], item: ManifestItem, facts: Snap
     if not changed:
         return SyncAction(item.key, "unchanged", existing.name)
     note = " (locked: artifacts left as they are)" if existing.is_locked else ""
+    if not existing.is_locked and _needs_rehash(old.get("source"), facts):
+        note += "; artifacts need re-hashing (file sizes changed): run without --dry-run " \
+                "and --no-hash"
     return SyncAction(item.key, "update", existing.name, changed, "refresh " + ", ".join(changed)
                       + note, entry)
 

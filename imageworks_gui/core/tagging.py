@@ -49,6 +49,9 @@ class TagResult(BaseModel):
     errors: dict[str, str] = Field(default_factory=dict)
     skip_reason: str | None = None
     finished_at: str | None = None
+    metadata_written_at: str | None = None
+    """When ``run`` wrote this result into the photo (``size``/``mtime_ns`` are then the
+    file's values after that write, so ``--resume`` still recognises it)."""
 
     @property
     def ok(self) -> bool:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from imageworks_gui.cli.tagger import _register_commands, app
 from imageworks_gui.core.tagging import from_journal_line
 from tests.support.fake_backend import FakeModel
+from tests.support.photos import raw_with_preview
 from tests.support.tagging import make_photos, registry_entry
 
 runner = CliRunner()
@@ -46,6 +47,7 @@ def snapshot(folder):
 def test_quickstart_dry_run_writes_only_the_outputs(setup):
     _server, photos, registry, tmp = setup
     before = snapshot(photos[0].parent)
+    registry_before = registry.read_bytes()
     code, output = invoke(
         "-i", photos[0].parent, "--use-registry", "--registry-path", registry,
         "--caption-role", "caption", "--keyword-role", "keywords",
@@ -54,6 +56,7 @@ def test_quickstart_dry_run_writes_only_the_outputs(setup):
     assert code == 0, output
     assert "Tagged 3 image(s)" in output and "3 ok, 0 failed" in output
     assert snapshot(photos[0].parent) == before  # photos untouched, nothing added beside them
+    assert registry.read_bytes() == registry_before  # preflight probes record nothing
     records = [from_journal_line(line)
                for line in (tmp / "out" / "tags.jsonl").read_text().splitlines()]
     assert sorted(r.caption for r in records) == [
@@ -176,3 +179,63 @@ def test_skip_tagged_reads_existing_keywords_with_exiftool(setup):
                           "--skip-tagged", "--skip-preflight")
     assert code == 0, output
     assert "2 ok, 0 failed, 1 skipped" in output
+
+
+def writing_run_args(photos, registry, journal):
+    return ["-i", photos[0].parent, "--registry-path", registry, "--output-jsonl", journal,
+            "--skip-preflight"]
+
+
+def subjects(photo):
+    done = subprocess.run(["exiftool", "-j", "-XMP-dc:Subject", "--", str(photo)],
+                          capture_output=True, check=True)
+    return json.loads(done.stdout)[0].get("Subject")
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs ExifTool")
+def test_resume_after_writing_does_not_tag_the_written_photos_again(setup):
+    server, photos, registry, tmp = setup
+    journal = tmp / "o.jsonl"
+    args = writing_run_args(photos, registry, journal)
+    code, output = invoke(*args)
+    assert code == 0, output
+    written = snapshot(photos[0].parent)  # our write changed every photo's size and time
+    chats = server.chat_count()
+    code, output = invoke(*args, "--resume")
+    assert code == 0, output
+    assert "0 ok, 0 failed, 3 skipped" in output
+    assert server.chat_count() == chats  # nothing was sent to the model again
+    assert snapshot(photos[0].parent) == written
+    records = [from_journal_line(line) for line in journal.read_text().splitlines()]
+    assert len(records) == 6  # three results, three "written" follow-ups
+    assert sum(r.metadata_written_at is not None for r in records) == 3
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs ExifTool")
+def test_resume_writes_what_an_earlier_dry_run_only_proposed(setup):
+    server, photos, registry, tmp = setup
+    journal = tmp / "o.jsonl"
+    args = writing_run_args(photos, registry, journal)
+    assert invoke(*args, "--dry-run")[0] == 0
+    assert subjects(photos[0]) is None
+    chats = server.chat_count()
+    code, output = invoke(*args, "--resume")
+    assert code == 0 and "3 skipped" in output, output
+    assert server.chat_count() == chats
+    assert "red" in subjects(photos[0]) and "blue" in subjects(photos[2])
+    after = snapshot(photos[0].parent)
+    code, output = invoke(*args, "--resume")
+    assert code == 0 and "3 skipped" in output, output
+    assert snapshot(photos[0].parent) == after
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs ExifTool")
+def test_raw_files_are_tagged_from_their_embedded_preview(setup):
+    server, _photos, registry, tmp = setup
+    raw = raw_with_preview(tmp / "raws" / "IMG_0001.CR2")
+    code, output = invoke("-i", raw.parent, "--registry-path", registry, "--dry-run",
+                          "--skip-preflight", "--output-jsonl", tmp / "o.jsonl")
+    assert code == 0, output
+    record = from_journal_line((tmp / "o.jsonl").read_text().splitlines()[0])
+    assert record.caption == "A blue photograph"  # the preview, not the red main image
+    assert {r.image_size for r in server.records} == {(300, 200)}

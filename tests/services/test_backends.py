@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import socket
 import time
@@ -14,6 +15,7 @@ from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import BackendSettings
 from imageworks_gui.services.backends import (
     BackendAuthError,
+    BackendBusyError,
     BackendClient,
     BackendRequestError,
     BackendServerError,
@@ -26,6 +28,7 @@ from imageworks_gui.services.backends import (
     base_url_for,
 )
 from imageworks_gui.services.backends.adapters import error_message_from_body
+from imageworks_gui.services.backends.error_mapping import retry_after_seconds
 from tests.support.fake_backend import FakeModel
 
 HELLO = [{"role": "user", "content": "Reply with the single word OK."}]
@@ -47,12 +50,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def client(http, e, **kw) -> BackendClient:
@@ -254,3 +251,35 @@ async def test_api_key_from_environment_is_sent_and_never_logged(http, fake_back
 ])
 def test_error_body_shapes(body, expected):
     assert error_message_from_body(body) == expected
+
+
+@pytest.mark.parametrize(("value", "low", "high"), [
+    ("3", 3.0, 3.0), ("0.5", 0.5, 0.5), ("-4", 0.0, 0.0), ("soon", None, None)])
+def test_retry_after_seconds_and_bad_values(value, low, high):
+    found = retry_after_seconds(httpx.Response(429, headers={"Retry-After": value}))
+    assert found is None if low is None else low <= found <= high
+
+
+def test_retry_after_as_an_http_date():
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    found = retry_after_seconds(httpx.Response(503, headers={"Retry-After": when}))
+    assert found is not None and 27 <= found <= 31
+
+
+async def test_a_retry_after_beyond_a_minute_fails_at_once_with_the_reason(http, fake_backend):
+    server = fake_backend("vllm", [FakeModel("m")], retry_after="3600")
+    server.fail("429")
+    start = time.monotonic()
+    with pytest.raises(BackendBusyError, match=r"busy .*429.*lower the concurrency"):
+        await client(http, entry(server.base_url, served_model_id="m")).chat(HELLO)
+    assert time.monotonic() - start < 2 and server.chat_count() == 1
+
+
+async def test_streamed_answers_are_capped_too(http, fake_backend):
+    server = fake_backend("vllm", [FakeModel("m")])
+    c = client(http, entry(server.base_url, served_model_id="m"),
+               backend_settings=settings(max_response_bytes=1024 * 1024))
+    assert (await c.chat_streamed(HELLO)).text.strip() == "OK"
+    server.fail("huge")  # 9 MB without a single line break
+    with pytest.raises(ResponseTooLargeError, match=r"streamed more than 1048576 bytes"):
+        await c.chat_streamed(HELLO)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import httpx
 import pytest
 
 from imageworks_gui.core.registry import RegistryEntry, parse_entries
@@ -15,12 +14,6 @@ from imageworks_gui.services.backends import (
     probe_entry,
 )
 from tests.support.fake_backend import FakeModel
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def entry(url: str, served: str, backend: str = "vllm", **extra) -> RegistryEntry:
@@ -49,6 +42,18 @@ async def test_seeing_model_passes_and_blind_model_fails(http, fake_backend, fla
     assert "model 'blind-entry' did not pass the vision probe: it does not seem to see " \
            "images" in bad.message
     assert "check its mmproj/vision support or its capabilities.vision flag" in bad.message
+
+
+async def test_reasoning_models_are_judged_by_their_answer_not_their_thinking(http,
+                                                                           fake_backend):
+    server = fake_backend("vllm", [FakeModel("seeing", thinks=True),
+                                   FakeModel("blind", sees=False, thinks=True)])
+    good = await probe_entry(http, entry(server.base_url, "seeing"), Settings())
+    assert good.ok, good.message
+    assert good.vision_answers == {"red": "Red.", "blue": "Blue."}
+    bad = await probe_entry(http, entry(server.base_url, "blind"), Settings())
+    assert bad.text_ok is True and bad.vision_ok is False
+    assert "did not pass the vision probe" in bad.message
 
 
 async def test_a_server_refusing_images_fails_the_vision_probe(http, fake_backend):

@@ -200,3 +200,24 @@ def test_existing_entry_with_a_tilde_path_is_updated_not_duplicated(
     entry = find_entry(_entries(setup["registry"]), "my-qwen")
     assert entry.roles == ["caption"] and entry.backend_config.port == 8000
     assert entry.source is not None and entry.source.huggingface_id is not None
+
+
+def test_dry_run_of_a_grown_snapshot_says_the_artifacts_need_rehashing(
+        setup: dict[str, Any]) -> None:
+    store = RegistryStore(setup["registry"])
+    sync_downloader(store, setup["manifest"])
+    assert sync_downloader(store, setup["manifest"], dry_run=True).totals["unchanged"] == 4
+    (setup["vl"] / "model.safetensors").write_bytes(b"\x00" * 8192)
+    before = setup["registry"].read_bytes()
+    plan = sync_downloader(store, setup["manifest"], dry_run=True)
+    action = next(a for a in plan.actions if a.kind == "update")
+    assert action.name == "qwen2.5-vl-7b-instruct-awq"
+    assert "source.files" in action.changed_fields
+    assert "artifacts need re-hashing" in (action.message or "")
+    assert plan.totals == {"create": 0, "update": 1, "unchanged": 3, "error": 0}
+    assert setup["registry"].read_bytes() == before
+    # The real run re-hashes, and then nothing is stale.
+    plan = sync_downloader(store, setup["manifest"])
+    action = next(a for a in plan.actions if a.kind == "update")
+    assert "artifacts.aggregate_sha256" in action.changed_fields
+    assert "re-hashing" not in (action.message or "")

@@ -125,12 +125,6 @@ def entry(port: int) -> RegistryEntry:
         "roles": ["caption", "keywords", "description"]})
 
 
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 async def test_listing_and_served_name_from_aliases(http, llama_server):
     client = BackendClient(http, entry(llama_server), Settings().backend)
     assert await client.list_models() == [ALIAS]

@@ -192,3 +192,16 @@ def test_sigkill_during_writes_leaves_every_file_old_or_new(photos, writer):
     # Temp copies a killed write left behind are cleared by the next write of that file.
     writer.write_batch([Proposal(path=str(p), keywords=["final"]) for p in files])
     assert not [p for p in photos.glob(".iwtmp-*/*")]
+
+
+def test_leftovers_of_another_killed_process_are_cleared_in_a_folder_already_written(
+        photos, writer, monkeypatch):
+    first, second = ph.make_image(photos / "first.jpg"), ph.make_image(photos / "second.jpg")
+    assert writer.write(first, Proposal(path=str(first), keywords=["a"])).status == "written"
+    # Another process was killed while writing second.jpg, after this one listed the folder.
+    dead = photos / ".iwtmp-0123456789ab"
+    dead.mkdir()
+    (dead / "second.jpg_exiftool_tmp").write_bytes(b"partial")
+    monkeypatch.setattr("imageworks_gui.services.metadata.filewrite.LEFTOVER_RESCAN_S", 0.0)
+    assert writer.write(second, Proposal(path=str(second), keywords=["b"])).status == "written"
+    assert not dead.exists() and keywords(second) == ["b"]

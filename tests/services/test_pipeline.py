@@ -6,7 +6,6 @@ import json
 import logging
 import time
 
-import httpx
 import pytest
 
 from imageworks_gui.core.resolution import RoleResolutionError
@@ -21,12 +20,6 @@ from imageworks_gui.services.pipeline import (
 from imageworks_gui.services.prompt_profiles import load_prompt_profile
 from tests.support.fake_backend import FakeModel
 from tests.support.tagging import entries, make_photos, registry_entry
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def pipeline(http, items, **kw) -> TaggingPipeline:
@@ -249,3 +242,14 @@ async def test_explicit_mode_without_a_registry(http, fake_backend, tmp_path):
     outcome, results = await collect(p, make_photos(tmp_path, 1))
     assert outcome.ok == 1
     assert results["00-red.jpg"].models["caption"].served_id == "internvl"
+
+
+async def test_reasoning_blocks_never_reach_the_results(http, fake_backend, tmp_path):
+    server = fake_backend("vllm", [FakeModel("vlm", thinks=True)])
+    p = pipeline(http, entries(registry_entry(server.base_url, "vlm")))
+    _, results = await collect(p, make_photos(tmp_path, 1))
+    red = results["00-red.jpg"]
+    assert red.status == "ok", red.errors
+    assert red.caption == "A red photograph"
+    assert red.keywords == ["red", "red tones", "test pattern"]
+    assert red.description.startswith("A photograph filled mostly with red")

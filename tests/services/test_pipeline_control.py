@@ -6,7 +6,6 @@ import asyncio
 import os
 import time
 
-import httpx
 import pytest
 
 from imageworks_gui.core.settings import Settings
@@ -19,12 +18,6 @@ from imageworks_gui.services.pipeline import (
 )
 from tests.support.fake_backend import FakeModel
 from tests.support.tagging import entries, make_photos, registry_entry
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def make(http, server, **kw) -> TaggingPipeline:

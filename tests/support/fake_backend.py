@@ -51,6 +51,8 @@ class FakeModel:
     """False: answer requests carrying ``response_format`` with 400 (an older server)."""
     rejects_images: bool = False
     """Answer image requests with 400, as llama-server without a vision projector does."""
+    thinks: bool = False
+    """Start every answer with a ``<think>`` block that names other colours (reasoning models)."""
 
 
 @dataclass
@@ -157,6 +159,14 @@ class FakeBackend:
     def answer(self, payload: dict[str, Any]) -> tuple[str, RequestRecord]:
         name = str(payload.get("model", ""))
         model = self.model(name) or self.models[0]
+        text, record = self._answer(model, name, payload)
+        if model.thinks:
+            text = ("<think>\nIs it green, yellow or purple? Let me look again.\n</think>\n\n"
+                    + text)
+        return text, record
+
+    def _answer(self, model: FakeModel, name: str,
+                payload: dict[str, Any]) -> tuple[str, RequestRecord]:
         prompt, image_url = "", None
         for message in payload.get("messages", []):
             content = message.get("content")

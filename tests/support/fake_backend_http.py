@@ -23,9 +23,33 @@ class QuietServer(ThreadingHTTPServer):
         return
 
 
+def response_format_problem(fmt: Any) -> str | None:
+    """Why a ``response_format`` would be refused (as vLLM's request validation does), or None.
+
+    ``json_schema`` needs ``{"type": "json_schema", "json_schema": {"name": str, "schema":
+    {...}}}``; the old ``guided_json`` style and a bare schema are refused.
+    """
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_object",
+                                                            "json_schema"):
+        return "response_format.type must be one of text, json_object, json_schema"
+    if fmt["type"] != "json_schema":
+        return None
+    spec = fmt.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        return "response_format.json_schema.name is required"
+    if not isinstance(spec.get("schema"), dict):
+        return "response_format.json_schema.schema must be a JSON schema object"
+    return None
+
+
 def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Real servers (uvicorn, llama-server, Ollama) set TCP_NODELAY; without it a response
+        # written as headers then body waits ~40 ms for a delayed ACK on keep-alive connections.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -180,6 +204,9 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
             model = state.model(name) or state.models[0]
             if not model.json_schema and "response_format" in payload:
                 return self._error(400, "response_format is not supported")
+            problem = response_format_problem(payload.get("response_format"))
+            if problem:
+                return self._error(400, problem)
             if model.rejects_images and "image_url" in json.dumps(payload.get("messages")):
                 return self._error(400, "image input is not supported by this server")
             sem = state._slot_sem

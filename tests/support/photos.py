@@ -206,3 +206,15 @@ def latin1_iptc_jpeg(folder: Path, name: str = "latin1.jpg") -> Path:
     exiftool("-overwrite_original", "-charset", "iptc=latin", "-IPTC:Keywords=Zürich",
              "-IPTC:Keywords=Café", "-IPTC:City=Köln", "-IPTC:Caption-Abstract=Grüße", path)
     return path
+
+
+def raw_with_preview(path: Path) -> Path:
+    """A file with a RAW name whose embedded JPEG (blue, 300x200) differs from its main image."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    preview = path.with_name("preview.jpg")
+    Image.new("RGB", (300, 200), (30, 60, 220)).save(preview, quality=90)
+    staged = path.with_name("staged.jpg")
+    Image.new("RGB", (600, 400), (220, 30, 30)).save(staged, "JPEG", quality=90)
+    exiftool("-overwrite_original", f"-ThumbnailImage<={preview}", staged)
+    preview.unlink()
+    return staged.rename(path)

@@ -38,6 +38,7 @@ from imageworks_gui.services.registry_store import (
     resolve_registry_path,
 )
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
+from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
 
 if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter
@@ -55,7 +56,7 @@ class WritingUnavailableError(UsageError):
     """This build cannot write metadata from ``run`` (use ``--dry-run``)."""
 
 
-def metadata_sink(settings: Settings) -> RunMetadataWriter:
+def metadata_sink(settings: Settings, journal_path: Path | None = None) -> RunMetadataWriter:
     """The single place where ``run`` hands finished results to the metadata writer.
 
     Returns a callable receiving every ``TagResult`` (only ``status == "ok"`` ones carry
@@ -65,21 +66,29 @@ def metadata_sink(settings: Settings) -> RunMetadataWriter:
     from imageworks_gui.services.metadata.exiftool import ExifToolError
 
     try:
-        return RunMetadataWriter.start(settings)
+        return RunMetadataWriter.start(settings, journal_path)
     except ExifToolError as exc:
         raise WritingUnavailableError(f"cannot write metadata: {exc}; or rerun with --dry-run "
                                       "to only get the proposals") from exc
 
 
-def _exiftool_has_keywords() -> tuple[Callable[[Path], bool], Callable[[], None]]:
-    """A ``has_keywords(path)`` check backed by ExifTool, and its shutdown function."""
+def _exiftool_tools(skip_tagged: bool) -> tuple[RawPreview, Callable[[Path], bool] | None,
+                                                 Callable[[], None]]:
+    """RAW previews, the ``--skip-tagged`` check and their shutdown, on one ExifTool pool.
+
+    Without ExifTool, RAW files fail with an install hint and ``--skip-tagged`` is an error.
+    """
     from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool
+    from imageworks_gui.services.metadata.previews import PooledRawPreview
     from imageworks_gui.services.metadata.reader import MetadataError, read_metadata
 
     try:
-        pool = ExifToolPool(size=1)
+        pool = ExifToolPool()  # processes start on first use
     except ExifToolError as exc:
-        raise UsageError(f"--skip-tagged needs ExifTool to read existing keywords: {exc}") from exc
+        if skip_tagged:
+            raise UsageError(f"--skip-tagged needs ExifTool to read existing keywords: {exc}") \
+                from exc
+        return exiftool_raw_preview, None, lambda: None
 
     def has_keywords(path: Path) -> bool:
         try:
@@ -88,7 +97,7 @@ def _exiftool_has_keywords() -> tuple[Callable[[Path], bool], Callable[[], None]
             return False  # the pipeline reports unreadable files itself
         return bool(meta.keywords or meta.hierarchical or meta.tags_list)
 
-    return has_keywords, pool.close
+    return PooledRawPreview(pool), has_keywords if skip_tagged else None, pool.close
 
 
 def _load_settings() -> Settings:
@@ -263,20 +272,19 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
         preferred, served = models, {}
     journal = output_jsonl or (data_dir() / "journals" /
                                f"run-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
-    has_keywords, close_tool = _exiftool_has_keywords() if skip_tagged else (None, None)
+    raw_preview, has_keywords, close_tools = _exiftool_tools(skip_tagged)
     collected: list[TagResult] | None = [] if summary else None
     sink: RunMetadataWriter | None = None
     try:
-        sink = None if dry_run else metadata_sink(settings)
+        sink = None if dry_run else metadata_sink(settings, journal)
         code = asyncio.run(_async_main(
             entries, settings, roles, preferred, served, profile, max_keywords, concurrency,
-            journal, resume, has_keywords, inputs,
+            journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
             skip_preflight, sink, collected, summary))
         return max(code, sink.finish()) if sink is not None else code
     finally:
-        if close_tool is not None:
-            close_tool()
+        close_tools()
         if sink is not None:
             sink.close()
 
@@ -285,14 +293,16 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       preferred: dict[str, str | None], served: dict[str, str | None],
                       profile: PromptProfile, max_keywords: int | None,
                       concurrency: int | None, journal: Path, resume: bool,
-                      has_keywords: Callable[[Path], bool] | None, inputs: list[Path],
+                      has_keywords: Callable[[Path], bool] | None, raw_preview: RawPreview,
+                      inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
                       collected: list[TagResult] | None, summary: Path | None) -> int:
     async with httpx.AsyncClient() as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,
-            journal_path=journal, resume=resume, has_keywords=has_keywords)
+            journal_path=journal, resume=resume, has_keywords=has_keywords,
+            raw_preview=raw_preview)
         try:
             pipeline.resolve()
         except RoleResolutionError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -31,6 +32,8 @@ from imageworks_gui.services.metadata import (
     read_metadata,
 )
 from imageworks_gui.services.metadata.writer import WriteSession
+from imageworks_gui.services.pipeline.journal import append_record
+from imageworks_gui.services.pipeline.runner import RESUMED_REASON
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -233,25 +236,56 @@ class RunMetadataWriter:
     Called on the event loop for every result; writing happens on worker threads so
     tagging never waits. ``finish()`` waits, prints a summary and returns an exit status;
     ``close()`` stops ExifTool.
+
+    With ``journal_path`` (the run's journal), every photo written gets a follow-up record
+    holding its new size and time, so ``--resume`` does not tag it again; images that
+    ``--resume`` skips but whose metadata was never written (a crash between tagging and
+    writing, or an earlier ``--dry-run``) are written now.
     """
 
-    def __init__(self, settings: MetadataSettings) -> None:
+    def __init__(self, settings: MetadataSettings, journal_path: Path | None = None) -> None:
         self._writer = MetadataWriter(ExifToolPool(), settings=settings)
         self._lock = threading.Lock()
         self._session: WriteSession = self._writer.open_batch(
             on_result=self._report, description="run")
         self._conflicts: list[WriteOutcome] = []
+        self._journal_path = journal_path
+        self._results: dict[str, TagResult] = {}
 
     @classmethod
-    def start(cls, settings: Settings) -> RunMetadataWriter:
-        return cls(settings.metadata)
+    def start(cls, settings: Settings, journal_path: Path | None = None) -> RunMetadataWriter:
+        return cls(settings.metadata, journal_path)
 
     def _report(self, outcome: WriteOutcome) -> None:
         if outcome.status != "written":
             with self._lock:
                 print_outcome(outcome, err)
+        if outcome.status in ("written", "unchanged"):
+            self._record_written(outcome)
+
+    def _record_written(self, outcome: WriteOutcome) -> None:
+        """Journal the photo's state after the write (runs on a writer thread)."""
+        with self._lock:
+            result = self._results.pop(outcome.path, None)
+        if result is None or self._journal_path is None:
+            return
+        try:
+            st = Path(outcome.path).stat()
+            append_record(self._journal_path, result.model_copy(update={
+                "status": "ok", "skip_reason": None, "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "metadata_written_at": datetime.now(UTC).isoformat(timespec="seconds")}))
+        except OSError as exc:
+            with self._lock:
+                err.print(f"[yellow]warning:[/] {outcome.path}: written, but the journal "
+                          f"{self._journal_path} could not record it ({exc.strerror or exc}); "
+                          "--resume would tag this photo again")
 
     def __call__(self, result: TagResult) -> None:
+        if (result.status == "skipped" and result.skip_reason == RESUMED_REASON
+                and result.metadata_written_at is None):
+            # Tagged by an earlier run that never wrote it: write it now.
+            result = result.model_copy(update={"status": "ok", "skip_reason": None})
         if skip_reason(result, only_approved=False) is not None:
             return
         path = photo_path(result, None)
@@ -260,6 +294,8 @@ class RunMetadataWriter:
             self._conflicts.append(WriteOutcome(path=str(path), status="conflict",
                                                 reason=stale))
             return
+        with self._lock:
+            self._results[str(path)] = result
         self._session.submit(proposal_from_result(result, path))
 
     def finish(self) -> int:

@@ -35,40 +35,14 @@ from imageworks_gui.services.backends.errors import (
     ModelNotServedError,
     ResponseTooLargeError,
 )
+from imageworks_gui.services.backends.limits import EndpointLimits, timeout_from
 
 log = logging.getLogger("imageworks.backends")
 
+__all__ = ["BackendClient", "ChatResult", "EndpointLimits", "timeout_from"]
+
 MAX_RETRY_AFTER_S = 60.0
 """Longest ``Retry-After`` honoured; longer waits fail instead of stalling the run."""
-
-
-def timeout_from(settings: BackendSettings) -> httpx.Timeout:
-    """The explicit request timeout built from settings (httpx's 5 s default is far too short)."""
-    return httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
-                         write=settings.write_timeout_s, pool=settings.pool_timeout_s)
-
-
-class EndpointLimits:
-    """One semaphore per endpoint URL, so entries served by the same server share its slots."""
-
-    def __init__(self, settings: BackendSettings) -> None:
-        self._settings = settings
-        self._sems: dict[str, asyncio.Semaphore] = {}
-        self.limits: dict[str, int] = {}
-
-    def for_entry(self, entry: RegistryEntry, override: int | None = None) -> asyncio.Semaphore:
-        """The semaphore of ``entry``'s endpoint (created with the entry's or default limit)."""
-        url = base_url_for(entry)
-        if url not in self._sems:
-            limit = override or entry.backend_config.max_concurrency or (
-                self._settings.default_concurrency)
-            self._sems[url] = asyncio.Semaphore(limit)
-            self.limits[url] = limit
-        return self._sems[url]
-
-    @property
-    def total_slots(self) -> int:
-        return sum(self.limits.values())
 
 
 @dataclass
@@ -149,6 +123,19 @@ class BackendClient:
             f"{self.adapter.describe_start(self.entry.name)} or fix backend_config.port / "
             f"backend_config.base_url", endpoint=self.endpoint)
 
+    def _timed_out(self, exc: httpx.TimeoutException) -> BackendTimeoutError:
+        return BackendTimeoutError(
+            f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
+            f"{self.entry.name!r} ({type(exc).__name__}; read timeout "
+            f"{self.settings.read_timeout_s:g} s): it may be overloaded; raise settings "
+            f"backend.read_timeout_s or lower the concurrency", endpoint=self.endpoint)
+
+    def _too_large(self, verb: str) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"the {self.adapter.label} server at {self.endpoint} {verb} more than "
+            f"{self.settings.max_response_bytes} bytes for {self.entry.name!r}: lower "
+            f"max_tokens or raise settings backend.max_response_bytes", endpoint=self.endpoint)
+
     # ----------------------------------------------------------------- raw requests
     @asynccontextmanager
     async def _slot(self, limited: bool) -> AsyncIterator[None]:
@@ -171,19 +158,11 @@ class BackendClient:
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
-                        raise ResponseTooLargeError(
-                            f"the {self.adapter.label} server at {self.endpoint} sent more than "
-                            f"{cap} bytes for {self.entry.name!r}: lower max_tokens or raise "
-                            f"settings backend.max_response_bytes", endpoint=self.endpoint)
+                        raise self._too_large("sent")
                     chunks.append(chunk)
                 body = b"".join(chunks)
         except httpx.TimeoutException as exc:
-            raise BackendTimeoutError(
-                f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
-                f"{self.entry.name!r} ({type(exc).__name__}; read timeout "
-                f"{self.settings.read_timeout_s:g} s): it may be overloaded; raise settings "
-                f"backend.read_timeout_s or lower the concurrency", endpoint=self.endpoint,
-            ) from exc
+            raise self._timed_out(exc) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError) as exc:
             raise self._unavailable(exc) from exc
@@ -333,6 +312,21 @@ class BackendClient:
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return content if isinstance(content, str) else ""
 
+    async def _capped_lines(self, response: httpx.Response) -> AsyncIterator[str]:
+        """The body's lines, counting raw bytes so that even one endless line hits the cap."""
+        cap = self.settings.max_response_bytes
+        received = 0
+        pending = b""
+        async for chunk in response.aiter_bytes():
+            received += len(chunk)
+            if received > cap:
+                raise self._too_large("streamed")
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if pending:
+            yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
     async def chat_streamed(self, messages: list[dict[str, Any]], *,
                             max_tokens: int = 32) -> ChatResult:
         """A streaming chat completion that measures time to first token (used by probes).
@@ -355,14 +349,7 @@ class BackendClient:
                 if response.status_code >= 400:
                     body = await response.aread()
                     self._decode(response, body, model)
-                received = 0
-                async for line in response.aiter_lines():
-                    received += len(line)
-                    if received > self.settings.max_response_bytes:
-                        raise ResponseTooLargeError(
-                            f"the {self.adapter.label} server at {self.endpoint} streamed more "
-                            f"than {self.settings.max_response_bytes} bytes for "
-                            f"{self.entry.name!r}", endpoint=self.endpoint)
+                async for line in self._capped_lines(response):
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
@@ -385,11 +372,9 @@ class BackendClient:
                             chunks += 1
                             parts.append(piece)
         except httpx.TimeoutException as exc:
-            raise BackendTimeoutError(
-                f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
-                f"{self.entry.name!r}: raise settings backend.read_timeout_s",
-                endpoint=self.endpoint) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise self._timed_out(exc) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
+                httpx.WriteError) as exc:
             raise self._unavailable(exc) from exc
         if not usage and chunks:
             usage = {"completion_tokens": chunks}

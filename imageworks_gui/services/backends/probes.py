@@ -12,6 +12,7 @@ import httpx
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from imageworks_gui.core.keywords import strip_reasoning
 from imageworks_gui.core.registry import VISION_ROLES, RegistryEntry, replace_entry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends.client import BackendClient
@@ -70,7 +71,8 @@ def image_message(prompt: str, jpeg: bytes, system: str | None = None) -> list[d
 
 
 def _names_colour(answer: str, expected: str) -> bool:
-    words = [w.strip(".,!?;:'\"*`()").lower() for w in answer.split()]
+    # Reasoning models think aloud ("red or blue?") before answering: judge the answer only.
+    words = [w.strip(".,!?;:'\"*`()").lower() for w in strip_reasoning(answer).split()]
     named = [w for w in words if w in _COLOUR_WORDS]
     return bool(named) and named[0] == expected and all(w == expected for w in named)
 
@@ -87,7 +89,7 @@ async def vision_probe(backend: BackendClient) -> tuple[bool, dict[str, str], fl
             # Servers without a vision projector often refuse image parts outright.
             answers[name] = f"refused the image: {exc}"[:300]
             break
-        answers[name] = result.text.strip()[:80]
+        answers[name] = (strip_reasoning(result.text) or result.text.strip())[:80]
     latency = (time.perf_counter() - start) * 1000 / len(PROBE_COLOURS)
     ok = len(answers) == len(PROBE_COLOURS) and all(
         _names_colour(answer, name) for name, answer in answers.items())
@@ -128,7 +130,7 @@ async def probe_entry(client: httpx.AsyncClient, entry: RegistryEntry, settings:
             return report
         timed = await backend.chat_streamed(
             [{"role": "user", "content": "Reply with the single word OK."}], max_tokens=16)
-        report.text_ok = bool(timed.text.strip())
+        report.text_ok = bool(strip_reasoning(timed.text))
         report.latency_ms = round(timed.latency_ms, 1)
         report.ttft_ms = round(timed.ttft_ms, 1) if timed.ttft_ms is not None else None
         tokens = timed.completion_tokens

@@ -71,6 +71,8 @@ class ExifToolResult:
 
     stdout: str
     stderr: str
+    stdout_bytes: bytes = b""
+    """``stdout`` undecoded, for binary output such as ``-b -PreviewImage``."""
 
     @property
     def errors(self) -> list[str]:
@@ -185,7 +187,8 @@ class ExifToolProcess:
                 f"ExifTool did not answer within {timeout:g} s (file too large, slow disk or "
                 "network share?); the process was restarted: retry, or raise the timeout"
             )
-        return ExifToolResult(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        return ExifToolResult(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                              out)
 
     def close(self, timeout: float = 5.0) -> None:
         """Ask ExifTool to exit; kill it if it does not."""

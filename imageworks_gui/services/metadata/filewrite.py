@@ -9,6 +9,8 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from imageworks_gui.core.metadata import (
@@ -141,10 +143,33 @@ def make_temp_dir(target: str) -> str:
     return path
 
 
+LEFTOVER_RESCAN_S = 60.0
+"""How long a folder's list of leftover temp folders is trusted before it is listed again."""
+
+_leftover_lock = threading.Lock()
+_leftover_dirs: dict[str, tuple[float, list[Path]]] = {}
+
+
+def _leftover_temp_dirs(folder: Path) -> list[Path]:
+    """Temp folders in ``folder`` as listed at most ``LEFTOVER_RESCAN_S`` ago.
+
+    Listing a folder of 10,000 photos for every photo written would make a batch quadratic;
+    the temp folders of this process are always removed by the write that made them.
+    """
+    key = os.path.abspath(folder)
+    now = time.monotonic()
+    with _leftover_lock:
+        listed_at, found = _leftover_dirs.get(key, (None, []))
+        if listed_at is None or now - listed_at > LEFTOVER_RESCAN_S:
+            found = list(folder.glob(f"{TEMP_PREFIX}*"))
+            _leftover_dirs[key] = (now, found)
+        return [d for d in found if os.path.isdir(d)]
+
+
 def remove_stale_temps(target: str) -> None:
     """Delete what a killed earlier write of ``target`` left in its temp folders."""
     path = Path(target)
-    for folder in path.parent.glob(f"{TEMP_PREFIX}*"):
+    for folder in _leftover_temp_dirs(path.parent):
         leftovers = list(folder.glob(f"{glob.escape(path.name)}*"))
         for stale in leftovers:
             with contextlib.suppress(OSError):
@@ -211,9 +236,8 @@ def apply_plan(pool: ExifToolPool, plan: ChangePlan, backup_dir: Path | None = N
         _install(tmp, target, replace=plan.target_exists)
         _fsync_path(os.path.dirname(target) or ".", directory=True)
     finally:
-        _discard(tmp)
-        with contextlib.suppress(OSError):
-            os.rmdir(temp_dir)
+        # The folder is private to this write: clear it even of what a killed ExifTool left.
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _copy_owner_and_mode(original: str, new: str) -> None:
@@ -257,8 +281,3 @@ def backup(target: str, backup_dir: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(target, destination)
     return destination
-
-
-def _discard(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.remove(path)

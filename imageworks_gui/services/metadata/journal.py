@@ -82,12 +82,16 @@ class MetadataJournal:
                 records.insert(0, header)
             text = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
                            for r in records)
-            self._write(batch_id, text, sync)
-
-    def _write(self, batch_id: str, text: str, sync: bool) -> None:
-        with open(self._file(batch_id), "a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
+            # Appends are ordered under the lock; the fsync is not, so parallel writers
+            # wait for the disk together instead of one after another.
+            handle = open(self._file(batch_id), "a", encoding="utf-8")  # noqa: SIM115
+            try:
+                handle.write(text)
+                handle.flush()
+            except BaseException:
+                handle.close()
+                raise
+        with handle:
             if sync:
                 os.fsync(handle.fileno())
 

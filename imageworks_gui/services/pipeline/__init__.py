@@ -1,6 +1,11 @@
 """The tagging pipeline: role resolution, image preparation, staged requests, journal, report."""
 
-from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index, read_journal
+from imageworks_gui.services.pipeline.journal import (
+    JournalWriter,
+    append_record,
+    completed_index,
+    read_journal,
+)
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.roles import StageBinding, explicit_entries, resolve_stages
 from imageworks_gui.services.pipeline.runner import ProgressSink, ResultSink, TaggingPipeline
@@ -16,6 +21,7 @@ __all__ = [
     "StageBinding",
     "StageError",
     "TaggingPipeline",
+    "append_record",
     "completed_index",
     "explicit_entries",
     "read_journal",

@@ -6,7 +6,6 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from imageworks_gui.core.tagging import JournalError, TagResult, from_journal_line, to_journal_line
 
@@ -18,7 +17,9 @@ class JournalWriter:
 
     ``append=False`` starts a new journal (the old file is replaced); ``append=True`` continues
     one (``--resume``). A journal whose last line was cut by a crash is repaired on open by
-    ending that line, so the next record starts on a line of its own.
+    ending that line, so the next record starts on a line of its own. Each record is one
+    ``write`` on an ``O_APPEND`` descriptor, so records appended meanwhile by
+    ``append_record`` (e.g. the metadata writer) never interleave with it.
     """
 
     def __init__(self, path: Path, *, append: bool = False) -> None:
@@ -29,30 +30,53 @@ class JournalWriter:
             with self.path.open("rb") as fh:
                 fh.seek(-1, os.SEEK_END)
                 needs_newline = fh.read(1) != b"\n"
-        self._fh: IO[str] | None = self.path.open("a" if append else "w", encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
+        self._fd: int | None = os.open(self.path, flags | getattr(os, "O_BINARY", 0), 0o666)
         if needs_newline:
-            self._fh.write("\n")
+            _write_all(self._fd, b"\n")
         self.records = 0
 
     def write(self, result: TagResult) -> None:
-        """Append one record and flush it to the OS (call ``sync`` to force it to disk)."""
-        if self._fh is None:
+        """Append one record (written to the OS at once; call ``sync`` to force it to disk)."""
+        if self._fd is None:
             raise ValueError(f"journal {self.path} is closed")
-        self._fh.write(to_journal_line(result) + "\n")
-        self._fh.flush()
+        _write_all(self._fd, (to_journal_line(result) + "\n").encode("utf-8"))
         self.records += 1
 
     def sync(self) -> None:
         """fsync the file (blocking: run it in the executor)."""
-        if self._fh is not None:
-            os.fsync(self._fh.fileno())
+        if self._fd is not None:
+            os.fsync(self._fd)
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def append_record(path: Path, result: TagResult) -> None:
+    """Append one record to an existing or new journal and fsync it (blocking, thread-safe).
+
+    Used to record follow-ups of a finished image, such as the file's new size and time after
+    its metadata was written, so that ``--resume`` still recognises the file as done.
+    """
+    line = (to_journal_line(result) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0),
+                 0o666)
+    try:
+        _write_all(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_journal(path: Path) -> Iterator[TagResult]:

@@ -104,7 +104,7 @@ class TaggingPipeline:
         self._tasks: dict[asyncio.Task[TagResult], Path] = {}
         # Decoding is CPU-bound: one at a time per core gets the first images to the
         # backends soonest; more in parallel would only slow each other down.
-        self._prepare_slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+        self._prepare_slots = asyncio.Semaphore(usable_cpus())
 
     # ------------------------------------------------------------------ resolution
     def resolve(self) -> dict[str, StageBinding]:
@@ -364,6 +364,14 @@ class TaggingPipeline:
                 journal.close()
         emit()
         return outcome
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. in a container), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not available on macOS and Windows
+        return max(1, os.cpu_count() or 1)
 
 
 async def _aiter(paths: Iterable[Path] | AsyncIterable[Path]) -> AsyncGenerator[Path, None]:
