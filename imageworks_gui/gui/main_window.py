@@ -19,9 +19,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QTabWidget,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -72,6 +74,15 @@ def make_tagging_workspace(context: AppContext, parent: QWidget) -> QWidget:
     return TaggingWorkspace(context, parent)
 
 
+def _fill(target: QMenu | QToolBar, actions: list[QAction | None]) -> None:
+    """Add ``actions`` to a menu or tool bar; None adds a separator."""
+    for action in actions:
+        if action is None:
+            target.addSeparator()
+        else:
+            target.addAction(action)
+
+
 class MainWindow(QMainWindow):
     """The application window. Emits ``closed`` once the user really closed it."""
 
@@ -119,10 +130,15 @@ class MainWindow(QMainWindow):
         stack = getattr(ws, "undo_stack", None)
         if stack is not None:
             self.undo_group.setActiveStack(stack)
+        self._show_workspace_controls()
 
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.open_folder_action = QAction(icon("import"), "&Open Folder…", self)
+        self.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_folder_action.setStatusTip("Open a folder of photos in the Tagging workspace")
+        self.open_folder_action.triggered.connect(self.choose_folder)
         self.save_action = QAction(icon("save"), "&Save Registry", self)
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.triggered.connect(self.models.save)
@@ -134,6 +150,8 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.open_folder_action)
+        file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.reload_action])
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
@@ -149,12 +167,18 @@ class MainWindow(QMainWindow):
         self.redo_action.setIcon(icon("redo"))
         edit_menu.addActions([self.undo_action, self.redo_action])
 
-        models_menu = bar.addMenu("&Models")
-        for action in self.models.menu_actions():
-            if action is None:
-                models_menu.addSeparator()
-            else:
-                models_menu.addAction(action)
+        # One menu and one tool bar per workspace, shown only while that workspace is active.
+        self.models_menu = bar.addMenu("&Models")
+        _fill(self.models_menu, self.models.menu_actions())
+        self.tagging_menu = bar.addMenu("T&agging")
+        menu_actions = getattr(self.tagging, "menu_actions", None)
+        tagging_actions = menu_actions() if callable(menu_actions) else []
+        # File > Open Folder… is the one entry point (and owns Ctrl+O).
+        opener = getattr(getattr(self.tagging, "actions_", None), "open_folder", None)
+        _fill(self.tagging_menu, [a for a in tagging_actions if a is not opener])
+        if opener is not None:
+            opener.setShortcut(QKeySequence())
+            opener.setToolTip("Open a folder of photos (Ctrl+O)")
 
         view_menu = bar.addMenu("&View")
         for i in range(self.tabs.count()):
@@ -170,9 +194,10 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar("Models")
         toolbar.setObjectName("MainToolbar")
         toolbar.setMovable(False)
+        toolbar.toggleViewAction().setEnabled(False)  # shown with the Models workspace
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.save_action)
         for action in (self.undo_action, self.redo_action):
@@ -182,12 +207,19 @@ class MainWindow(QMainWindow):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             toolbar.addWidget(button)
         toolbar.addSeparator()
-        for action in self.models.toolbar_actions():
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(action)
+        _fill(toolbar, self.models.toolbar_actions())
         self.toolbar = toolbar
+        self._show_workspace_controls()
+
+    def _show_workspace_controls(self) -> None:
+        """Menus and tool bar of the active workspace only (the others' are hidden)."""
+        if not hasattr(self, "toolbar"):
+            return
+        on_models = self.tabs.currentWidget() is self.models
+        self.toolbar.setVisible(on_models)
+        self.models_menu.menuAction().setVisible(on_models)
+        self.tagging_menu.menuAction().setVisible(not on_models)
+        self.models.details_toggle_action.setVisible(on_models)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -251,6 +283,7 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(TypeError, ValueError):
             self.tabs.setCurrentIndex(int(state.value("main/tab", 0)))
         self.models.restore_view_state(state)
+        self._show_workspace_controls()  # restoreState() may have changed tool bar visibility
 
     # -- commands ----
     def open_paths(self, paths: list[Path]) -> None:
@@ -259,6 +292,13 @@ class MainWindow(QMainWindow):
             return
         self.tabs.setCurrentWidget(self.tagging)
         self.tagging.open_paths(list(paths))
+
+    def choose_folder(self) -> None:
+        """File > Open Folder…: show the Tagging workspace and ask for a folder."""
+        self.tabs.setCurrentWidget(self.tagging)
+        chooser = getattr(self.tagging, "choose_folder", None)
+        if callable(chooser):
+            chooser()
 
     def open_settings(self) -> None:
         from imageworks_gui.gui.settings_dialog import SettingsDialog

@@ -121,7 +121,8 @@ def _composite(window: object, dialog: object, path: Path) -> None:
     base.save(str(path))
 
 
-async def _render(out: Path, root: Path) -> list[Path]:
+async def _render(out: Path, root: Path, main_name: str = "models-drifted-details.png",
+                  main_only: bool = False) -> list[Path]:
     from imageworks_gui.gui.context import build_context
     from imageworks_gui.gui.main_window import MainWindow
     from imageworks_gui.gui.models.discover_dialog import DiscoverDialog
@@ -152,9 +153,11 @@ async def _render(out: Path, root: Path) -> list[Path]:
         doc.save()
         ws.select_name("qwen2.5-vl-7b-awq")
         await asyncio.sleep(0.05)
-        path = out / "models-drifted-details.png"
+        path = out / main_name
         window.grab().save(str(path))
         saved.append(path)
+        if main_only:
+            return saved
 
         dialog = ManifestImportDialog(ctl, window, manifest)
         dialog.resize(1100, 420)
@@ -218,7 +221,12 @@ def render(out_dir: Path) -> list[Path]:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            saved = loop.run_until_complete(_render(out, Path(tmp)))
+            saved = loop.run_until_complete(_render(out, Path(tmp) / "light"))
+            # The dark palette once, to check that every colour stays readable.
+            apply_palette(app, "dark")
+            saved += loop.run_until_complete(_render(out, Path(tmp) / "dark", "models-dark.png",
+                                                     main_only=True))
+            apply_palette(app, "light")
         finally:
             loop.close()
             asyncio.set_event_loop(None)

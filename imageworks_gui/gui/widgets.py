@@ -7,10 +7,10 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-_STYLES = {
-    "info": "background:#e7f0fd; color:#0b3b7a; border:1px solid #a9c6f5;",
-    "warning": "background:#fff4d6; color:#5c4200; border:1px solid #f0cf73;",
-    "error": "background:#fbe3e4; color:#7a1016; border:1px solid #eea7ab;",
+_STYLES = {  # (background, text, border): fixed colours, readable with either palette
+    "info": ("#e7f0fd", "#0b3b7a", "#a9c6f5"),
+    "warning": ("#fff4d6", "#5c4200", "#f0cf73"),
+    "error": ("#fbe3e4", "#7a1016", "#eea7ab"),
 }
 
 
@@ -50,8 +50,13 @@ class MessageBar(QFrame):
             self._layout.insertWidget(self._layout.count() - 1, button)
             self._buttons.append(button)
         self.kind = kind
-        self.setStyleSheet(f"#MessageBar {{ {_STYLES.get(kind, _STYLES['info'])} "
-                           f"border-radius: 4px; }} #MessageBar QLabel {{ border: none; }}")
+        background, text_colour, border = _STYLES.get(kind, _STYLES["info"])
+        # The text colour is set on the children too: a dark palette's light text would
+        # otherwise sit on the light background.
+        self.setStyleSheet(
+            f"#MessageBar {{ background: {background}; border: 1px solid {border}; "
+            f"border-radius: 4px; }} #MessageBar QLabel {{ color: {text_colour}; border: none; "
+            f"background: transparent; }} #MessageBar QPushButton {{ color: {text_colour}; }}")
         self.label.setText(text)
         self._close.setVisible(closable)
         self.show()

@@ -7,10 +7,10 @@ from PySide6.QtGui import QImage
 from imageworks_gui.gui.tagging.screenshots import render
 
 
-def test_render_saves_three_full_size_screenshots(tmp_path, qapp):
+def test_render_saves_the_tagging_and_first_run_screenshots(tmp_path, qapp):
     saved = render(tmp_path / "shots")
     assert [p.name for p in saved] == ["tagging-grid.png", "tagging-review.png",
-                                       "tagging-write-summary.png"]
+                                       "tagging-write-summary.png", "first-run-no-backend.png"]
     for path in saved:
         image = QImage(str(path))
         assert (image.width(), image.height()) == (1440, 900)

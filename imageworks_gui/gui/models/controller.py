@@ -40,7 +40,9 @@ def start_command(entry: RegistryEntry) -> str:
     if entry.backend == "lmdeploy":
         return f"lmdeploy serve api_server {path} --server-port {port} --model-name {served}{extra}"
     if entry.backend == "gguf":
-        return f"llama-server -m {path} --port {port} --alias {served}{extra}"
+        # The extra args may already name the .gguf file (model_path is then its folder).
+        model = "" if {"-m", "--model"} & set(cfg.extra_args) else f" -m {path}"
+        return f"llama-server{model} --port {port} --alias {served}{extra}"
     return f"start the {entry.backend} server on port {port}"
 
 

@@ -126,7 +126,9 @@ class ModelsWorkspace(QWidget):
         action = QAction(icon(icon_name) if icon_name else icon("none"), text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            # Only while focus is in this workspace: Delete on the Tagging tab must not
+            # delete a model.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.setToolTip(tip or text.replace("…", ""))
         action.triggered.connect(lambda _=False: slot())  # type: ignore[operator]
         self.addAction(action)
@@ -151,6 +153,10 @@ class ModelsWorkspace(QWidget):
         self.up_action = a("Raise Priority", lambda: self.move_selected(-1), None, "Ctrl+Up")
         self.down_action = a("Lower Priority", lambda: self.move_selected(1), None,
                              "Ctrl+Down")
+        # Shorter labels in the tool bar (menus keep the full text) so it fits at 1024 px.
+        self.verify_action.setIconText("Verify")
+        self.import_action.setIconText("Import…")
+        self.discover_action.setIconText("Discover…")
         self.find_action = a("Find", self._focus_search, None, QKeySequence.StandardKey.Find)
         self.details_toggle_action = QAction("Show &Details Panel", self, checkable=True,
                                              checked=True)

@@ -25,6 +25,7 @@ from imageworks_gui.core.tagging import Progress, TagResult
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
+from imageworks_gui.gui.tagging.roles import preflight_message
 from imageworks_gui.gui.tagging.writing import WriteController
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.discovery import aiter_images
@@ -233,6 +234,8 @@ class TaggingController(QObject):
             self.notice.emit("info", f"{what}.")
             return False
         self._set_run_state("preflight")
+        self.notice.emit("info", "Checking that the model servers are running…")
+        token = self.context.begin_activity("Checking model servers…")
         try:
             pipeline = self.make_pipeline()
             await pipeline.preflight()
@@ -243,9 +246,10 @@ class TaggingController(QObject):
             return False
         except PreflightError as exc:
             self._set_run_state("idle")
-            failed = [r.message for r in exc.reports if not r.ok]
-            self.notice.emit("error", "Cannot start tagging: " + "; ".join(failed))
+            self.notice.emit("error", preflight_message(exc, self.context.registry))
             return False
+        finally:
+            self.context.end_activity(token)
         self.pipeline = pipeline
         self._run_task = asyncio.current_task()
         self._run_total = len(paths)

@@ -106,11 +106,12 @@ class ReviewPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.review: PhotoReview | None = None
+        self._unread_text = "Reading…"
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
 
         self.preview = PreviewLabel(self)
-        outer.addWidget(self.preview, 5)
+        outer.addWidget(self.preview, 4)
 
         self.heading = QLabel()
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -119,10 +120,12 @@ class ReviewPane(QWidget):
 
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        # Everything below wraps or shrinks to the pane's width: never a sideways scrollbar.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
         scroll.setWidget(body)
-        outer.addWidget(scroll, 6)
+        outer.addWidget(scroll, 7)
         form = QVBoxLayout(body)
         form.setContentsMargins(0, 0, 0, 0)
 
@@ -131,15 +134,18 @@ class ReviewPane(QWidget):
         grid.setColumnStretch(2, 1)
         for col, text in ((1, "In the photo now"), (2, "Proposed (edit to change)")):
             head = QLabel(f"<b>{text}</b>")
+            head.setWordWrap(True)
             grid.addWidget(head, 0, col)
         self.existing_title = _existing_label()
         self.title_edit = QLineEdit()
+        self.title_edit.setMinimumWidth(60)
         self.title_edit.setPlaceholderText("No title proposed")
         self.title_edit.editingFinished.connect(self._title_done)
         self.existing_description = _existing_label()
         self.description_edit = CommitTextEdit()
         self.description_edit.setPlaceholderText("No description proposed")
-        self.description_edit.setMaximumHeight(110)
+        self.description_edit.setMaximumHeight(90)
+        self.description_edit.setMinimumWidth(60)
         self.description_edit.setTabChangesFocus(True)
         self.description_edit.editing_finished.connect(self._description_done)
         grid.addWidget(QLabel("Title"), 1, 0, Qt.AlignmentFlag.AlignTop)
@@ -150,9 +156,10 @@ class ReviewPane(QWidget):
         grid.addWidget(self.description_edit, 2, 2)
         form.addLayout(grid)
 
-        form.addWidget(QLabel("<b>Keywords</b> <span style='color:gray'>(highlighted: proposed "
-                              "new, click to reject; struck out: rejected, click to restore)"
-                              "</span>"))
+        legend = QLabel("<b>Keywords</b> <span style='color:gray'>(highlighted: proposed new, "
+                        "click to reject; struck out: rejected, click to restore)</span>")
+        legend.setWordWrap(True)
+        form.addWidget(legend)
         self.chips = ChipBox(self)
         self.chips.chip_clicked.connect(self.keyword_clicked)
         form.addWidget(self.chips)
@@ -171,10 +178,12 @@ class ReviewPane(QWidget):
         form.addLayout(add_row)
         self.provenance = QLabel()
         self.provenance.setWordWrap(True)
+        self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.provenance.setStyleSheet("color: gray;")
         form.addWidget(self.provenance)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.setStyleSheet("color: #c62828;")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addWidget(self.message)
@@ -189,8 +198,9 @@ class ReviewPane(QWidget):
                                           "font-weight:600;}")
         self.reject_button = QPushButton("Reject (R)")
         self.reject_button.setToolTip("Reject this proposal and go to the next photo (R)")
-        self.approve_all_button = QPushButton("Approve all remaining")
-        self.approve_all_button.setToolTip("Approve every proposal not yet approved or rejected")
+        self.approve_all_button = QPushButton("Approve all")
+        self.approve_all_button.setToolTip("Approve all remaining: every proposal not yet "
+                                           "approved or rejected")
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next photo (Right arrow)")
         for button, signal in ((self.previous_button, self.previous_requested),
@@ -205,9 +215,11 @@ class ReviewPane(QWidget):
         self.show_review(None)
 
     # -- display ------------------------------------------------------------------------------
-    def show_review(self, review: PhotoReview | None) -> None:
-        """Show ``review`` (None: nothing selected)."""
+    def show_review(self, review: PhotoReview | None, unread_text: str = "Reading…") -> None:
+        """Show ``review`` (None: nothing selected); ``unread_text`` stands in for the file's
+        current values until they have been read."""
         self.review = review
+        self._unread_text = unread_text
         editable = review is not None and review.state in REVIEWABLE
         if review is None:
             self.heading.setText("<i>Select a photo to review its proposal.</i>")
@@ -232,7 +244,9 @@ class ReviewPane(QWidget):
         def existing(text: str | None, loaded: bool) -> str:
             if text:
                 return text
-            return "(empty)" if loaded else "(not read yet)"
+            if review is None:
+                return ""
+            return "(empty)" if loaded else self._unread_text
 
         loaded = bool(review and review.existing_loaded)
         self.existing_title.setText(existing(review.existing_title if review else None, loaded))
@@ -240,6 +254,7 @@ class ReviewPane(QWidget):
             existing(review.existing_description if review else None, loaded))
         if not self.title_edit.hasFocus() or review is None:
             self.title_edit.setText(review.proposed_title or "" if review else "")
+            self.title_edit.setCursorPosition(0)  # show the start of a long title
         if not self.description_edit.hasFocus() or review is None:
             self.description_edit.setPlainText(review.proposed_description or ""
                                                if review else "")

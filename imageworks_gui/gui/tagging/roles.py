@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QIcon, QPaintEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QWidget,
+)
 
 from imageworks_gui.core.prompts import STAGES
 from imageworks_gui.core.registry import RegistryEntry
@@ -19,7 +30,10 @@ from imageworks_gui.core.resolution import (
 )
 from imageworks_gui.core.settings import BackendSettings
 from imageworks_gui.gui.context import AppContext
+from imageworks_gui.gui.models.controller import start_command
+from imageworks_gui.gui.resources import icon
 from imageworks_gui.services.backends import BackendClient, BackendError
+from imageworks_gui.services.pipeline import PreflightError
 
 AUTO = ""
 """Combo data of the "automatic" choice (registry priority order)."""
@@ -53,13 +67,36 @@ async def check_online(http: httpx.AsyncClient, entries: Sequence[RegistryEntry]
     async def one(entry: RegistryEntry) -> tuple[str, bool]:
         client = BackendClient(http, entry, settings)
         try:
-            await asyncio.wait_for(client.list_models(retries=0), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await client.list_models(retries=0)
             return entry.name, True
         except (BackendError, TimeoutError, httpx.HTTPError, ValueError):
             return entry.name, False
 
     results = await asyncio.gather(*(one(e) for e in entries))
     return dict(results)
+
+
+def preflight_message(exc: PreflightError, doc: Any) -> str:
+    """Which server is not running and the command that starts it, one line per model.
+
+    Offline models are also marked offline, with that command, in the registry document's
+    runtime state (the Models workspace shows it in the status tooltip).
+    """
+    lines = []
+    for report in (r for r in exc.reports if not r.ok):
+        entry = doc.entry(report.entry) if hasattr(doc, "entry") else None
+        if entry is None or report.online:
+            lines.append(f"• {report.message}")
+            continue
+        command = start_command(entry)
+        lines.append(f"• {entry.label} is not running: nothing answers at {report.endpoint}. "
+                     f"Start it with:\n    {command}")
+        doc.set_runtime(entry.name, online=False, probe_ok=False,
+                        probe_text=f"{report.endpoint} is not answering. Start it with: "
+                                   f"{command}")
+    return ("Cannot start tagging:\n" + "\n".join(lines) + "\nThen click Run again, or choose "
+            "another model in the role pickers above.")
 
 
 def registry_entries(context: AppContext) -> list[RegistryEntry]:
@@ -75,6 +112,45 @@ async def check_role_backends(context: AppContext) -> dict[str, bool]:
     return await check_online(context.http, list(wanted.values()), context.settings.backend)
 
 
+def _state_icon(online: bool | None) -> QIcon:
+    return icon({True: "online", False: "offline"}.get(online, "unverified"))  # type: ignore[arg-type]
+
+
+def _entry_tip(entry: RegistryEntry, state: str, online: bool | None) -> str:
+    tip = f"{entry.name} ({entry.backend}): {state}"
+    if online is False:
+        tip += f". Start its server with: {start_command(entry)}"
+    return tip
+
+
+class ElidedComboBox(QComboBox):
+    """A combo box that shares the row with its siblings and ends a long choice with "…"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(10)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        icon_width = 0 if option.currentIcon.isNull() else option.iconSize.width() + 6
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, max(0, field.width() - icon_width))
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def fit_popup(self) -> None:
+        """Let the drop-down list be wider than the closed combo so choices are readable."""
+        view = self.view()
+        view.setMinimumWidth(max(self.width(), view.sizeHintForColumn(0) + 32))
+
+
 class RolePickers(QWidget):
     """One combo box per stage: "Automatic (model)" or an eligible model, with its state."""
 
@@ -86,12 +162,10 @@ class RolePickers(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.combos: dict[str, QComboBox] = {}
+        self.combos: dict[str, ElidedComboBox] = {}
         for stage in STAGES:
             layout.addWidget(QLabel(stage.capitalize() + ":"))
-            combo = QComboBox()
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            combo.setMinimumContentsLength(14)
+            combo = ElidedComboBox()
             combo.activated.connect(lambda _i, s=stage: self._chosen(s))
             self.combos[stage] = combo
             layout.addWidget(combo)
@@ -99,7 +173,11 @@ class RolePickers(QWidget):
         self.check_button.setToolTip("Ask every eligible model's server whether it is running")
         self.check_button.clicked.connect(self.check_requested)
         layout.addWidget(self.check_button)
-        layout.addStretch(1)
+
+    def set_checking(self, checking: bool) -> None:
+        """Show that a backend check is running (the pickers stay usable meanwhile)."""
+        self.check_button.setText("Checking…" if checking else "Check backends")
+        self.check_button.setEnabled(not checking)
 
     def _chosen(self, stage: str) -> None:
         self.preferred_changed.emit(stage, self.combos[stage].currentData() or AUTO)
@@ -112,23 +190,27 @@ class RolePickers(QWidget):
             try:
                 auto = select_model(entries, stage, log_resolution=False).entry
                 auto_state = entry_state(auto, online.get(auto.name))[0]
-                auto_text = f"Automatic: {auto.label} ({auto_state})"
-                auto_tip = f"First usable model for {stage!r} in registry order"
+                item = QStandardItem(_state_icon(online.get(auto.name)),
+                                     f"Automatic: {auto.label} ({auto_state})")
+                item.setToolTip(f"First usable model for {stage!r} in registry order: "
+                                + _entry_tip(auto, auto_state, online.get(auto.name)))
             except RoleResolutionError as exc:
-                auto_text, auto_tip = "Automatic: no usable model", str(exc)
-            item = QStandardItem(auto_text)
+                item = QStandardItem("Automatic: no usable model")
+                item.setToolTip(f"{exc}. Give a vision model the {stage!r} role in the Models "
+                                f"workspace.")
             item.setData(AUTO, Qt.ItemDataRole.UserRole)
-            item.setToolTip(auto_tip)
             model.appendRow(item)
             for entry in eligible_entries(entries, stage):
                 state, selectable = entry_state(entry, online.get(entry.name))
-                item = QStandardItem(f"{entry.label} ({state})")
+                item = QStandardItem(_state_icon(online.get(entry.name)),
+                                     f"{entry.label} ({state})")
                 item.setData(entry.name, Qt.ItemDataRole.UserRole)
-                item.setToolTip(f"{entry.name}: backend {entry.backend}; {state}")
+                item.setToolTip(_entry_tip(entry, state, online.get(entry.name)))
                 if not selectable:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
                 model.appendRow(item)
             combo.setModel(model)
+            combo.fit_popup()
             wanted = preferred.get(stage) or AUTO
             index = combo.findData(wanted)
             combo.setCurrentIndex(index if index >= 0 else 0)

@@ -93,19 +93,32 @@ async def _wait(condition: Callable[[], Any], timeout: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _render(root: Path, out_dir: Path) -> list[Path]:
+def _dim_with_dialog(window: Any, dialog: Any) -> Any:
+    """The window dimmed, with ``dialog`` drawn in its middle (a QPixmap)."""
     from PySide6.QtCore import QRect, Qt
     from PySide6.QtGui import QColor, QPainter
 
+    shot = window.grab()
+    painter = QPainter(shot)
+    painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))
+    picture = dialog.grab()
+    x = (shot.width() - picture.width()) // 2
+    y = (shot.height() - picture.height()) // 2
+    painter.fillRect(QRect(x - 1, y - 1, picture.width() + 2, picture.height() + 2),
+                     QColor(Qt.GlobalColor.darkGray))
+    painter.drawPixmap(x, y, picture)
+    painter.end()
+    return shot
+
+
+async def _render(root: Path, out_dir: Path) -> list[Path]:
     from imageworks_gui.core import review as rv
     from imageworks_gui.core.settings import Settings
     from imageworks_gui.core.tagging import Progress, TagResult
     from imageworks_gui.gui.context import AppContext, make_http_client
     from imageworks_gui.gui.main_window import MainWindow
     from imageworks_gui.gui.models.document import RegistryDocument
-    from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
-    from imageworks_gui.gui.tagging.writing import WriteSummary
 
     folder = root / "Holiday 2025"
     folder.mkdir(parents=True)
@@ -126,12 +139,14 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     window.show()
     ws = window.tagging
     assert isinstance(ws, TaggingWorkspace)
+    # The run below is staged (no model server): keep the pickers on the staged states.
+    ws.backend_states.automatic = False
     window.tabs.setCurrentWidget(ws)
     ctrl = ws.controller
     saved: list[Path] = []
     try:
         await ctrl.open_paths([folder])
-        ws.online = {"qwen2.5-vl-7b": True}
+        ws.backend_states.online = {"qwen2.5-vl-7b": True}
         ws._populate_roles()
         models = {"caption": {"name": "qwen2.5-vl-7b", "backend": "vllm"},
                   "keywords": {"name": "qwen2.5-vl-7b", "backend": "vllm"},
@@ -178,7 +193,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         ctrl._set_run_state("idle")
         ws.status_row.progress.hide()
         ws.status_row.progress_label.clear()
-        ws.notice_label.hide()
+        ws.notice_bar.hide()
         path = str(photos[7])
         ctrl.put([rv.set_existing(ctrl.session.get(path), "Provence, July",
                                   "Field near Valensole", ["Holiday 2025", "France", "summer"])])
@@ -192,31 +207,80 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         window.grab().save(str(target))
         saved.append(target)
 
-        # Write summary over the window.
-        summary = WriteSummary(kind="write", batch_id="20250714T101502Z-3fa9c1", photos=6,
-                               written=5, unchanged=0, keywords_added=31,
-                               failures=[("DSC_4105.jpg", "file is read-only: make it writable "
-                                          "(chmod u+w) and write again")],
-                               notes=["DSC_4108.jpg: title shortened to 64 bytes in IPTC; "
-                                      "XMP holds the full text"])
-        dialog = WriteSummaryDialog(summary, window)
+        # Write summary of a real write: ExifTool writes the approved photos; one approved
+        # photo is read-only, so the summary shows how a failure is reported.
+        ws.controller.writer.set_dry_run(False)
+        locked = photos[4]
+        locked.chmod(0o444)
+        try:
+            summary = await ctrl.writer.write_approved()
+        finally:
+            locked.chmod(0o644)
+        if summary is None:
+            raise RuntimeError("the screenshot write did not run: " + repr(ws.notices[-1:]))
+        await _wait(lambda: ws.summary_dialog is not None and ws.summary_dialog.isVisible())
+        dialog = ws.summary_dialog
+        assert dialog is not None
         dialog.resize(760, 330)
-        dialog.show()
         await asyncio.sleep(0.1)
-        shot = window.grab()
-        painter = QPainter(shot)
-        painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))
-        picture = dialog.grab()
-        x = (shot.width() - picture.width()) // 2
-        y = (shot.height() - picture.height()) // 2
-        painter.fillRect(QRect(x - 1, y - 1, picture.width() + 2, picture.height() + 2),
-                         QColor(Qt.GlobalColor.darkGray))
-        painter.drawPixmap(x, y, picture)
-        painter.end()
         target = out_dir / "tagging-write-summary.png"
-        shot.save(str(target))
+        _dim_with_dialog(window, dialog).save(str(target))
         saved.append(target)
         dialog.close()
+    finally:
+        await context.shutdown()
+        await context.http.aclose()
+        window._closing_confirmed = True
+        window.close()
+    return saved
+
+
+def shipped_registry() -> Path:
+    """``configs/model_registry.json`` of the source tree (or of the current folder)."""
+    local = Path.cwd() / "configs" / "model_registry.json"
+    if local.is_file():
+        return local
+    return Path(__file__).resolve().parents[3] / "configs" / "model_registry.json"
+
+
+async def _render_first_run(root: Path, out_dir: Path) -> list[Path]:
+    """A new user on the shipped registry with no model server running clicks Run all."""
+    import shutil
+
+    from imageworks_gui.gui.context import build_context
+    from imageworks_gui.gui.main_window import MainWindow
+    from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
+
+    folder = root / "First photos"
+    folder.mkdir(parents=True)
+    for i in range(6):
+        _title, sky, ground, _ = SCENES[(i * 3) % len(SCENES)]
+        make_scene(folder / f"IMG_{2201 + i:04d}.jpg", sky, ground, i + 7)
+    registry = root / "first-run" / "model_registry.json"
+    registry.parent.mkdir(parents=True)
+    shutil.copyfile(shipped_registry(), registry)
+    context = build_context(registry)
+    window = MainWindow(context)
+    window.errors.dialogs_enabled = False
+    context.registry.load()
+    window.resize(*SIZE)
+    window.show()
+    ws = window.tagging
+    assert isinstance(ws, TaggingWorkspace)
+    saved: list[Path] = []
+    try:
+        await window.models.controller.check_online()  # what app.py runs at start-up
+        await ws.controller.open_paths([folder])
+        window.tabs.setCurrentWidget(ws)
+        ws.actions_.run_all.trigger()
+        await _wait(lambda: any(level == "error" for level, _ in ws.notices), timeout=60)
+        await _wait(lambda: ws.loader.loaded >= 6 and ws.loader.idle)
+        await _wait(lambda: ws.review_pane.preview.image is not None
+                    and ws.review_pane.preview.image.width() > 300)
+        await asyncio.sleep(0.4)  # role pickers pick up the offline states
+        target = out_dir / "first-run-no-backend.png"
+        window.grab().save(str(target))
+        saved.append(target)
     finally:
         await context.shutdown()
         await context.http.aclose()
@@ -244,7 +308,8 @@ def render(out_dir: Path) -> list[Path]:
             previous = asyncio.get_event_loop_policy().get_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            return loop.run_until_complete(_render(Path(tmp), out_dir))
+            saved = loop.run_until_complete(_render(Path(tmp), out_dir))
+            return saved + loop.run_until_complete(_render_first_run(Path(tmp), out_dir))
         finally:
             loop.close()
             asyncio.set_event_loop(previous)

@@ -45,6 +45,14 @@ def summary_text(summary: WriteSummary) -> str:
     return "<br>".join(lines)
 
 
+def _without_path(reason: str, name: str) -> str:
+    """Drop a leading "/path/to/NAME: " (the Photo column already names the file)."""
+    head, sep, rest = reason.partition(": ")
+    if sep and head.replace("\\", "/").endswith("/" + name):
+        return rest
+    return reason
+
+
 class WriteSummaryDialog(QDialog):
     """Shown with ``open()`` (never ``exec()`` inside a coroutine)."""
 
@@ -68,10 +76,11 @@ class WriteSummaryDialog(QDialog):
         self.details.setHeaderLabels(["Photo", "Problem or note"])
         self.details.setRootIsDecorated(False)
         self.details.setWordWrap(True)
-        for name, reason in summary.failures:
+        for name, full_reason in summary.failures:
+            reason = _without_path(full_reason, name)
             item = QTreeWidgetItem([name, reason])
             item.setForeground(1, Qt.GlobalColor.red)
-            item.setToolTip(1, reason)
+            item.setToolTip(1, full_reason)
             self.details.addTopLevelItem(item)
         for note in summary.notes:
             name, _, text = note.partition(": ")

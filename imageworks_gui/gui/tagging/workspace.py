@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QLabel,
     QListView,
     QSplitter,
@@ -32,8 +31,10 @@ from imageworks_gui.gui.tagging.actions import (
     show_progress,
     update_action_states,
 )
+from imageworks_gui.gui.tagging.backend_states import BackendStates
 from imageworks_gui.gui.tagging.controller import TaggingController
 from imageworks_gui.gui.tagging.delegate import CELL, THUMB, PhotoGridDelegate
+from imageworks_gui.gui.tagging.file_dialogs import export_dialog, open_folder_dialog
 from imageworks_gui.gui.tagging.grid_model import (
     FILTERS,
     PATH_ROLE,
@@ -42,18 +43,15 @@ from imageworks_gui.gui.tagging.grid_model import (
 )
 from imageworks_gui.gui.tagging.preview import PreviewLoader
 from imageworks_gui.gui.tagging.review_pane import ReviewPane
-from imageworks_gui.gui.tagging.roles import RolePickers, check_role_backends, registry_entries
+from imageworks_gui.gui.tagging.roles import RolePickers
 from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
 from imageworks_gui.gui.tagging.thumb_loader import ThumbnailLoader
 from imageworks_gui.gui.tagging.writing import WriteSummary
+from imageworks_gui.gui.widgets import MessageBar
 from imageworks_gui.services.thumbnails import (
     ThumbnailCache,
     ThumbnailService,
 )
-
-NOTICE_STYLES = {"info": "background:#e8f0fe;color:#1a3d7c;",
-                 "warning": "background:#fff4ce;color:#5c4400;",
-                 "error": "background:#fde7e9;color:#8a1c24;"}
 
 
 class TaggingWorkspace(QWidget):
@@ -72,7 +70,6 @@ class TaggingWorkspace(QWidget):
         self.model = PhotoGridModel(ctrl.session, self.loader, self)
         self.proxy = PhotoFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.online: dict[str, bool] = {}
         self.notices: list[tuple[str, str]] = []
         self.summary_dialog: WriteSummaryDialog | None = None
         self.tasks: list[asyncio.Task[Any]] = []
@@ -81,6 +78,8 @@ class TaggingWorkspace(QWidget):
         self.command_bar = CommandBar(self.actions_, self)
         self.command_bar.recursive.setChecked(ctrl.recursive)
         self.roles = RolePickers(self)
+        self.backend_states = BackendStates(context, self.roles, lambda: ctrl.preferred,
+                                            self._spawn, self)
         self.status_row = StatusRow(self)
         self.grid = QListView(self)
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -95,15 +94,17 @@ class TaggingWorkspace(QWidget):
         self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.grid.setItemDelegate(PhotoGridDelegate(self.grid))
         self.grid.setModel(self.proxy)
-        self.empty_label = QLabel("Drop a folder of photos here, or use Open Folder…", self.grid)
+        self.empty_label = QLabel("Drop a folder of photos here, or use File › Open Folder… "
+                                  "(Ctrl+O)")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        # A layout on the viewport keeps the hint centred at any size.
+        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        QVBoxLayout(self.grid.viewport()).addWidget(self.empty_label)
         self.empty_label.setStyleSheet("color: gray; font-size: 15px;")
         self.review_pane = ReviewPane(self)
         self.preview = PreviewLoader(self.review_pane.preview)
-        self.notice_label = QLabel(self)
-        self.notice_label.setWordWrap(True)
-        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice_label.hide()
+        self.notice_bar = MessageBar(self)  # dismissable, fixed colours (readable when dark)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.grid)
@@ -111,13 +112,16 @@ class TaggingWorkspace(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([760, 520])
+        splitter.setChildrenCollapsible(False)
+        self.grid.setMinimumWidth(CELL.width() + 24)
         self.splitter = splitter
+        self._grid_fitted = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.command_bar)
         layout.addWidget(self.roles)
         layout.addWidget(self.status_row)
-        layout.addWidget(self.notice_label)
+        layout.addWidget(self.notice_bar)
         layout.addWidget(splitter, 1)
 
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
@@ -179,10 +183,6 @@ class TaggingWorkspace(QWidget):
         self.status_row.sort.currentIndexChanged.connect(
             lambda _i: self.model.set_sort(self.status_row.sort.currentData()))
         self.roles.preferred_changed.connect(self._preferred_changed)
-        self.roles.check_requested.connect(lambda: self._spawn(self.check_backends(), "check"))
-        registry = getattr(self.context, "registry", None)
-        if registry is not None and hasattr(registry, "entries_changed"):
-            registry.entries_changed.connect(self._populate_roles)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = self.context.spawn(coro, name=f"tagging-{name}")
@@ -196,12 +196,7 @@ class TaggingWorkspace(QWidget):
             self._spawn(self.controller.open_paths(list(paths)), "open")
 
     def choose_folder(self) -> None:
-        dialog = QFileDialog(self, "Open a folder of photos")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        dialog.fileSelected.connect(lambda p: self.open_paths([Path(p)]))
-        dialog.open()
-        self.file_dialog = dialog
+        self.file_dialog = open_folder_dialog(self, lambda p: self.open_paths([p]))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -222,7 +217,8 @@ class TaggingWorkspace(QWidget):
 
     def _discovery_finished(self, count: int) -> None:
         self.model.apply_sort()
-        self.empty_label.setText("Drop a folder of photos here, or use Open Folder…")
+        self.empty_label.setText("Drop a folder of photos here, or use File › Open Folder… "
+                                 "(Ctrl+O)")
         self.empty_label.setVisible(count == 0)
         if count and not self.grid.currentIndex().isValid():
             self.select_row(0)
@@ -282,12 +278,23 @@ class TaggingWorkspace(QWidget):
     def _show_current(self) -> None:
         path = self.current_path()
         review = self.controller.session.get(path) if path in self.controller.session else None
-        self.review_pane.show_review(review)
+        if path is not None and review is not None and not review.existing_loaded:
+            # What the file holds now is shown before any tagging (read off the UI thread).
+            self.controller.writer.schedule_read(path, first=True)
+        self.review_pane.show_review(review, self._unread_text(path))
         if path is None or review is None:
             return
-        if not review.existing_loaded and review.state != "untagged":
-            self.controller.writer.schedule_read(path, first=True)
         self.preview.show(path, self.loader.image(path))
+
+    def _unread_text(self, path: str | None) -> str:
+        """What the "In the photo now" column says until the file's metadata is known."""
+        writer = self.controller.writer
+        if path is None:
+            return ""
+        error = writer.read_errors.get(path)
+        if error:
+            return f"(could not read the file's metadata: {error})"
+        return "Reading…" if writer.read_pending(path) else "(not read yet)"
 
     def _thumbnail_arrived(self, path: str) -> None:
         if path == self.preview.path:
@@ -297,7 +304,8 @@ class TaggingWorkspace(QWidget):
         self.model.photos_changed(paths)
         current = self.current_path()
         if current is not None and current in paths:
-            self.review_pane.show_review(self.controller.session.get(current))
+            self.review_pane.show_review(self.controller.session.get(current),
+                                         self._unread_text(current))
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:
@@ -322,10 +330,12 @@ class TaggingWorkspace(QWidget):
                              has_selection=self.grid.selectionModel().hasSelection(),
                              has_approved=bool(ctrl.session.counts()["approved"]))
         self.roles.setEnabled(ctrl.run_state == "idle" and not ctrl.writer.busy)
+        undecided = bool(ctrl.session.counts()["proposed"])  # "Approve all" needs something
+        self.actions_.approve_all.setEnabled(undecided)
+        self.review_pane.approve_all_button.setEnabled(undecided)
         if ctrl.run_state == "idle" and ctrl.last_progress is not None:
             self.status_row.progress.setValue(ctrl.last_progress.done)
         self.empty_label.setVisible(len(ctrl.session) == 0)
-        self.empty_label.resize(self.grid.viewport().size())
 
     def _dry_run_changed(self, on: bool) -> None:
         self.actions_.dry_run.setChecked(on)
@@ -333,10 +343,7 @@ class TaggingWorkspace(QWidget):
 
     def show_notice(self, level: str, text: str) -> None:
         self.notices.append((level, text))
-        self.notice_label.setStyleSheet(NOTICE_STYLES.get(level, "") + "padding:4px;"
-                                        "border-radius:4px;")
-        self.notice_label.setText(text)
-        self.notice_label.show()
+        self.notice_bar.show_message(text, level if level in ("info", "warning") else "error")
 
     def show_summary(self, summary: WriteSummary) -> None:
         self.summary_dialog = WriteSummaryDialog(summary, self)
@@ -344,13 +351,7 @@ class TaggingWorkspace(QWidget):
         self.summary_dialog.open()
 
     def choose_export(self) -> None:
-        dialog = QFileDialog(self, "Export the batch (JSONL and Markdown)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilter("JSON Lines (*.jsonl)")
-        dialog.setDefaultSuffix("jsonl")
-        dialog.fileSelected.connect(lambda p: self._spawn(self.export_to(Path(p)), "export"))
-        dialog.open()
-        self.file_dialog = dialog
+        self.file_dialog = export_dialog(self, lambda p: self._spawn(self.export_to(p), "export"))
 
     async def export_to(self, jsonl: Path) -> None:
         markdown = jsonl.with_suffix(".md")
@@ -363,16 +364,35 @@ class TaggingWorkspace(QWidget):
 
     # -- roles ---------------------------------------------------------------------------------
     def _populate_roles(self) -> None:
-        self.roles.populate(registry_entries(self.context), self.controller.preferred,
-                            self.online)
+        self.backend_states.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._grid_fitted:
+            self._grid_fitted = True
+            QTimer.singleShot(0, self.fit_grid_columns)
+        self.backend_states.first_shown()
+
+    def fit_grid_columns(self, pane_width: int = 480) -> None:
+        """Give the grid a whole number of thumbnail columns; the review pane gets the rest."""
+        total = self.splitter.width() - self.splitter.handleWidth()
+        extra = (2 * self.grid.frameWidth() + self.grid.verticalScrollBar().sizeHint().width()
+                 + 4)
+        pane = max(pane_width, self.review_pane.minimumSizeHint().width())
+        columns = max(1, (total - pane - extra) // CELL.width())
+        grid = columns * CELL.width() + extra
+        self.splitter.setSizes([grid, max(0, total - grid)])
+
+    def start_backend_check(self) -> None:
+        """Check the eligible models' servers in the background (a running check is replaced)."""
+        self.backend_states.start_check()
 
     def _preferred_changed(self, stage: str, name: str) -> None:
         self.controller.preferred[stage] = name or None
 
     async def check_backends(self) -> None:
         """Ask every eligible model's server whether it is up, then refresh the pickers."""
-        self.online = await check_role_backends(self.context)
-        self._populate_roles()
+        await self.backend_states.check()
 
     def menu_actions(self) -> list[QAction | None]:
         """Commands for a Tagging menu of the main window (None marks a separator)."""

@@ -75,6 +75,9 @@ class WriteController(QObject):
         self.last_batch_id: str | None = None
         self._reads: OrderedDict[str, None] = OrderedDict()
         self._reader: asyncio.Task[None] | None = None
+        self._reading: str | None = None
+        self.read_errors: dict[str, str] = {}
+        """Path -> why its current metadata could not be read (shown in the review pane)."""
 
     # -- service -------------------------------------------------------------------------------
     def service(self) -> AsyncMetadataService:
@@ -96,8 +99,15 @@ class WriteController(QObject):
         self.busy_changed.emit(busy)
 
     # -- existing metadata -----------------------------------------------------------------------
+    def read_pending(self, path: str) -> bool:
+        """True while ``path`` waits for, or is in, a background metadata read."""
+        return path in self._reads or path == self._reading
+
     def schedule_read(self, path: str, first: bool = False) -> None:
         """Read the photo's current title, description and keywords in the background."""
+        if path == self._reading:
+            return
+        self.read_errors.pop(path, None)
         self._reads[path] = None
         if first:
             self._reads.move_to_end(path, last=False)
@@ -108,7 +118,11 @@ class WriteController(QObject):
     async def _read_loop(self) -> None:
         while self._reads:
             path, _ = self._reads.popitem(last=False)
-            await self.read_existing(path)
+            self._reading = path
+            try:
+                await self.read_existing(path)
+            finally:
+                self._reading = None
 
     async def read_existing(self, path: str) -> PhotoReview | None:
         """Read one photo's metadata now and record it in its review."""
@@ -116,6 +130,9 @@ class WriteController(QObject):
             meta = await self.service().read(path)
         except (MetadataError, ExifToolError) as exc:
             log.warning("reading %s: %s", path, exc)
+            self.read_errors[path] = str(exc)
+            if path in self.ctrl.session:
+                self.ctrl.reviews_changed.emit([path])
             return None
         if path not in self.ctrl.session:
             return None
