@@ -33,7 +33,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
+		tests/core tests/services tests/cli tests/gui
 
 bench: $(STAMP)
 	$(BIN)/python bench/hashing.py

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
+from imageworks_gui.gui.render_env import isolated_env
+
 SIZE = (1440, 900)
-
-
-@contextlib.contextmanager
-def _isolated_env(root: Path) -> Iterator[None]:
-    """Point every per-user folder at ``root`` so rendering never touches real settings."""
-    names = {"IMAGEWORKS_CONFIG_DIR": root / "config", "IMAGEWORKS_CACHE_DIR": root / "cache",
-             "IMAGEWORKS_DATA_DIR": root / "data", "IMAGEWORKS_GUI_STATE": root / "gui.ini"}
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update({k: str(v) for k, v in names.items()})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _snapshot(root: Path, weights: int = 6) -> Path:
@@ -217,7 +200,7 @@ def render(out_dir: Path) -> list[Path]:
     out = Path(out_dir).absolute()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="imageworks-shots-") as tmp, \
-            _isolated_env(Path(tmp)):
+            isolated_env(Path(tmp)):
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:

@@ -10,15 +10,16 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+
+from imageworks_gui.gui.render_env import isolated_env
 
 SIZE = (1440, 900)
 
@@ -33,21 +34,6 @@ SCENES: list[tuple[str, tuple[int, int, int], tuple[int, int, int], list[str]]] 
     ("Lavender field", (180, 200, 240), (130, 90, 170), ["lavender", "field", "summer"]),
 ]
 
-
-@contextlib.contextmanager
-def _isolated_env(root: Path) -> Iterator[None]:
-    keys = {"IMAGEWORKS_CONFIG_DIR": root / "config", "IMAGEWORKS_CACHE_DIR": root / "cache",
-            "IMAGEWORKS_DATA_DIR": root / "data", "IMAGEWORKS_GUI_STATE": root / "gui.ini"}
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: str(v) for k, v in keys.items()})
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def make_scene(path: Path, sky: tuple[int, int, int], ground: tuple[int, int, int],
@@ -301,7 +287,7 @@ def render(out_dir: Path) -> list[Path]:
     apply_palette(app, "light")
     out_dir = Path(out_dir).absolute()
     with tempfile.TemporaryDirectory(prefix="imageworks-shots-") as tmp, \
-            _isolated_env(Path(tmp)):
+            isolated_env(Path(tmp)):
         loop = qasync.QEventLoop(app)
         previous = None
         with contextlib.suppress(RuntimeError):
