@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import socket
 import time
@@ -25,25 +24,6 @@ def isolated_gui_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IMAGEWORKS_GUI_STATE", str(path))
     monkeypatch.delenv("IMAGEWORKS_REGISTRY_PATH", raising=False)
     return path
-
-
-@pytest.fixture(autouse=True)
-def destroy_leftover_widgets(qapp: Any) -> Iterator[None]:
-    """After each test, close and delete every top-level widget and flush deferred deletes.
-
-    Widgets a test leaves alive keep timers and queued events that would otherwise be
-    delivered during a later test, to objects whose Python side is already gone.
-    """
-    yield
-    from PySide6.QtCore import QCoreApplication, QEvent
-    from PySide6.QtWidgets import QApplication
-
-    for widget in QApplication.topLevelWidgets():
-        widget.hide()  # not close(): a close event could open a modal question
-        widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    QCoreApplication.processEvents()
-    gc.collect()
 
 
 def make_snapshot(root: Path, files: dict[str, bytes] | None = None) -> Path:
