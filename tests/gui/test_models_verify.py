@@ -115,3 +115,12 @@ def test_verify_error_is_shown_on_the_row(window: MainWindow, run) -> None:
     assert index.data(Qt.ItemDataRole.UserRole + 4) == VerifyState.ERROR
     assert "Verification failed" in index.data(Qt.ItemDataRole.ToolTipRole)
     assert "errors 1" in ws.messages.label.text()
+
+
+def test_progress_of_a_multi_gigabyte_snapshot_reaches_the_bar(window: MainWindow) -> None:
+    # Byte counts of real snapshots exceed a C int; the signal must carry them unharmed.
+    ws = window.models
+    ws.verify_progress.show()
+    done, total = 6 * 1024**3, 16 * 1024**3
+    ws.controller.verify_progress.emit("vision-a", done, total)
+    assert ws.verify_progress.value() == int(1000 * done / total)

@@ -55,7 +55,7 @@ class ModelsController(QObject):
 
     verify_started = Signal(int)
     """Number of entries to verify."""
-    verify_progress = Signal(str, int, int)
+    verify_progress = Signal(str, object, object)  # bytes: multi-GB counts overflow a C int
     """(entry name, bytes done, bytes total)."""
     verify_finished = Signal(str)
     """A one-line summary of the run."""
