@@ -35,6 +35,9 @@ log = logging.getLogger("imageworks.gui.tagging")
 
 RUN_SCOPES = ("all", "selection", "untagged")
 
+QUEUE_CHUNK = 250
+"""Photos marked queued per event-loop turn when a run starts."""
+
 
 def _stat_batch(paths: Sequence[Path]) -> list[tuple[str, int]]:
     out = []
@@ -256,7 +259,12 @@ class TaggingController(QObject):
         self.last_progress = None
         self.undo_stack.clear()
         self._previous_states = {p: self.session.get(p).state for p in paths}
-        self.put([rv.queue(self.session.get(p)) for p in paths], save=False)
+        for start in range(0, len(paths), QUEUE_CHUNK):
+            # Queued badges appear in slices so a 10,000-photo run never freezes the window.
+            if start:
+                await asyncio.sleep(0)
+            self.put([rv.queue(self.session.get(p)) for p in paths[start:start + QUEUE_CHUNK]
+                      if p in self.session], save=False)
         self._set_run_state("running")
         try:
             outcome = await pipeline.run([Path(p) for p in paths], on_result=self._on_result,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import (
@@ -64,6 +65,8 @@ class PhotoGridModel(QAbstractListModel):
         self._paths: list[str] = []
         self._rows: dict[str, int] = {}
         self._mtimes: dict[str, int] = {}
+        self._name_keys: dict[str, tuple[object, ...]] = {}
+        """Natural-sort key per path, computed as rows arrive so re-sorting stays cheap."""
         self.sort_key = "name"
         loader.thumbnail_ready.connect(self._thumbnail_changed)
         loader.thumbnail_failed.connect(lambda p, _m: self._thumbnail_changed(p))
@@ -116,6 +119,7 @@ class PhotoGridModel(QAbstractListModel):
         self._paths = [p for p, _ in items]
         self._rows = {p: i for i, p in enumerate(self._paths)}
         self._mtimes = dict(items)
+        self._name_keys = {p: _name_key(p) for p in self._paths}
         self.endResetModel()
 
     def append_photos(self, items: Sequence[tuple[str, int]]) -> None:
@@ -129,6 +133,7 @@ class PhotoGridModel(QAbstractListModel):
             self._paths.append(path)
             self._rows[path] = first + offset
             self._mtimes[path] = mtime
+            self._name_keys[path] = _name_key(path)
         self.endInsertRows()
 
     def photos_changed(self, paths: Iterable[str]) -> None:
@@ -152,12 +157,13 @@ class PhotoGridModel(QAbstractListModel):
 
     def apply_sort(self) -> None:
         """Re-sort the rows by the current key, keeping selections (persistent indexes)."""
-        if self.sort_key == "name":
-            order = sorted(self._paths, key=_name_key)
-        else:
-            order = sorted(self._paths, key=lambda p: (self._mtimes.get(p, 0), _name_key(p)))
-        if order == self._paths:
-            return
+        names, mtimes = self._name_keys, self._mtimes
+        key = (names.__getitem__ if self.sort_key == "name"
+               else lambda p: (mtimes.get(p, 0), names[p]))
+        keys = [key(p) for p in self._paths]
+        if all(a <= b for a, b in pairwise(keys)):
+            return  # already in order (discovery lists folders sorted): no relayout
+        order = sorted(self._paths, key=key)
         self.layoutAboutToBeChanged.emit()
         old_paths = self._paths
         self._paths = order

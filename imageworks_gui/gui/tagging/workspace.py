@@ -41,6 +41,8 @@ from imageworks_gui.gui.tagging.grid_model import (
     PhotoFilterProxy,
     PhotoGridModel,
 )
+from imageworks_gui.gui.tagging.heap import preload_http_backend, settle_long_lived_objects
+from imageworks_gui.gui.tagging.keyword_library import KeywordLibrary
 from imageworks_gui.gui.tagging.preview import PreviewLoader
 from imageworks_gui.gui.tagging.review_pane import ReviewPane
 from imageworks_gui.gui.tagging.roles import RolePickers
@@ -73,6 +75,8 @@ class TaggingWorkspace(QWidget):
         self.notices: list[tuple[str, str]] = []
         self.summary_dialog: WriteSummaryDialog | None = None
         self.tasks: list[asyncio.Task[Any]] = []
+        self.keyword_library = KeywordLibrary()
+        preload_http_backend()
 
         self.actions_ = TaggingActions(self)
         self.command_bar = CommandBar(self.actions_, self)
@@ -210,12 +214,15 @@ class TaggingWorkspace(QWidget):
 
     def _photos_reset(self) -> None:
         self.loader.clear()
+        self.keyword_library.clear()
         self.model.session = self.controller.session
         self.model.reset_photos([])
         self.review_pane.show_review(None)
         self.empty_label.setText("Looking for photos…")
+        settle_long_lived_objects()  # the app itself; the folder's rows follow when listed
 
     def _discovery_finished(self, count: int) -> None:
+        settle_long_lived_objects()  # the open folder's reviews and rows
         self.model.apply_sort()
         self.empty_label.setText("Drop a folder of photos here, or use File › Open Folder… "
                                  "(Ctrl+O)")
@@ -309,28 +316,30 @@ class TaggingWorkspace(QWidget):
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:
-        counts = self.controller.session.counts()
+        session = self.controller.session
+        counts = session.counts()
         combo = self.status_row.filter
         for i in range(combo.count()):
             key = combo.itemData(i)
             label, states = FILTERS[key]
-            n = len(self.controller.session) if states is None else sum(counts[s] for s in states)
+            n = len(session) if states is None else sum(counts[s] for s in states)
             combo.setItemText(i, f"{label} ({n})")
-        self.review_pane.set_library_keywords(self.controller.session.library_keywords())
-        self._update_actions()
+        self.review_pane.set_library_keywords(self.keyword_library.keywords(session))
+        self._update_actions(counts)
 
     # -- run and write state -------------------------------------------------------------------
     def _show_progress(self, progress: Progress) -> None:
         show_progress(self.status_row, progress)
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, counts: dict[str, int] | None = None) -> None:
         ctrl = self.controller
+        counts = counts if counts is not None else ctrl.session.counts()
         update_action_states(self.actions_, ctrl.run_state, ctrl.writer.busy,
                              ctrl.writer.dry_run, has_photos=len(ctrl.session) > 0,
                              has_selection=self.grid.selectionModel().hasSelection(),
-                             has_approved=bool(ctrl.session.counts()["approved"]))
+                             has_approved=bool(counts["approved"]))
         self.roles.setEnabled(ctrl.run_state == "idle" and not ctrl.writer.busy)
-        undecided = bool(ctrl.session.counts()["proposed"])  # "Approve all" needs something
+        undecided = bool(counts["proposed"])  # "Approve all" needs something
         self.actions_.approve_all.setEnabled(undecided)
         self.review_pane.approve_all_button.setEnabled(undecided)
         if ctrl.run_state == "idle" and ctrl.last_progress is not None:
