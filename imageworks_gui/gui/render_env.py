@@ -6,6 +6,14 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imageworks_gui.gui.context import AppContext
+    from imageworks_gui.gui.main_window import MainWindow
+
+SIZE = (1440, 900)
+"""Screenshot size: a common desktop window."""
 
 
 @contextlib.contextmanager
@@ -23,3 +31,15 @@ def isolated_env(root: Path) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def show_window(context: AppContext) -> MainWindow:
+    """A main window on ``context``'s registry, shown at screenshot size, error dialogs off."""
+    from imageworks_gui.gui.main_window import MainWindow
+
+    window = MainWindow(context)
+    window.errors.dialogs_enabled = False
+    context.registry.load()
+    window.resize(*SIZE)
+    window.show()
+    return window

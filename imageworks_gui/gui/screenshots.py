@@ -9,9 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from imageworks_gui.gui.render_env import isolated_env
-
-SIZE = (1440, 900)
+from imageworks_gui.gui.render_env import isolated_env, show_window
 
 
 def _snapshot(root: Path, weights: int = 6) -> Path:
@@ -107,7 +105,6 @@ def _composite(window: object, dialog: object, path: Path) -> None:
 async def _render(out: Path, root: Path, main_name: str = "models-drifted-details.png",
                   main_only: bool = False) -> list[Path]:
     from imageworks_gui.gui.context import build_context
-    from imageworks_gui.gui.main_window import MainWindow
     from imageworks_gui.gui.models.discover_dialog import DiscoverDialog
     from imageworks_gui.gui.models.import_dialog import ManifestImportDialog
     from imageworks_gui.gui.settings_dialog import SettingsDialog
@@ -115,11 +112,7 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
 
     registry, manifest = _scene(root)
     context = build_context(registry)
-    window = MainWindow(context)
-    window.errors.dialogs_enabled = False
-    context.registry.load()
-    window.resize(*SIZE)
-    window.show()
+    window = show_window(context)
     ws = window.models
     doc = context.registry
     ctl = ws.controller

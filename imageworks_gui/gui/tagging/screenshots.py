@@ -19,9 +19,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from imageworks_gui.gui.render_env import isolated_env
-
-SIZE = (1440, 900)
+from imageworks_gui.gui.render_env import isolated_env, show_window
 
 SCENES: list[tuple[str, tuple[int, int, int], tuple[int, int, int], list[str]]] = [
     ("Harbour at dusk", (250, 170, 90), (40, 70, 110), ["harbour", "boats", "dusk", "sea"]),
@@ -102,7 +100,6 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     from imageworks_gui.core.settings import Settings
     from imageworks_gui.core.tagging import Progress, TagResult
     from imageworks_gui.gui.context import AppContext, make_http_client
-    from imageworks_gui.gui.main_window import MainWindow
     from imageworks_gui.gui.models.document import RegistryDocument
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 
@@ -118,11 +115,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     settings = Settings()
     context = AppContext(settings=settings, registry_path=registry,
                          http=make_http_client(settings), registry=RegistryDocument(registry))
-    window = MainWindow(context)
-    window.errors.dialogs_enabled = False
-    context.registry.load()
-    window.resize(*SIZE)
-    window.show()
+    window = show_window(context)
     ws = window.tagging
     assert isinstance(ws, TaggingWorkspace)
     # The run below is staged (no model server): keep the pickers on the staged states.
@@ -234,7 +227,6 @@ async def _render_first_run(root: Path, out_dir: Path) -> list[Path]:
     import shutil
 
     from imageworks_gui.gui.context import build_context
-    from imageworks_gui.gui.main_window import MainWindow
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 
     folder = root / "First photos"
@@ -246,11 +238,7 @@ async def _render_first_run(root: Path, out_dir: Path) -> list[Path]:
     registry.parent.mkdir(parents=True)
     shutil.copyfile(shipped_registry(), registry)
     context = build_context(registry)
-    window = MainWindow(context)
-    window.errors.dialogs_enabled = False
-    context.registry.load()
-    window.resize(*SIZE)
-    window.show()
+    window = show_window(context)
     ws = window.tagging
     assert isinstance(ws, TaggingWorkspace)
     saved: list[Path] = []
