@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from qt_harness import run_offscreen
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -209,25 +209,7 @@ def main() -> int:
     photos = args.photos or (200 if args.quick else 2000)
     big = args.memory_photos or (1000 if args.quick else 10000)
 
-    import qasync
-    from PySide6.QtCore import QCoreApplication, QEvent
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory(prefix="imageworks-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        for kind in ("CONFIG", "CACHE", "DATA"):
-            os.environ[f"IMAGEWORKS_{kind}_DIR"] = str(tmp / kind.lower())
-        os.environ["IMAGEWORKS_GUI_STATE"] = str(tmp / "gui.ini")
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        try:
-            r = loop.run_until_complete(measure(tmp, photos, big))
-        finally:
-            loop.close()
-            # Destroy the window's widgets while Qt is still fully alive.
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-            gc.collect()
+    r = run_offscreen(lambda work: measure(work, photos, big))
 
     base = r["baseline_ui_decode"]["max_ms"]
     worst = max(r["open"]["max_ms"], r["run"]["max_ms"], r["big_folder"]["max_ms"])

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import sys
-import tempfile
 import time
 from pathlib import Path
+
+from qt_harness import run_offscreen
 
 TICK_MS = 5
 
@@ -113,23 +112,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="0.25 GB snapshot for a smoke run")
     args = parser.parse_args()
     size = int((0.25 if args.quick else args.size_gb) * 1e9)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory(prefix="imageworks-bench-") as tmp:
-        work = Path(tmp)
-        for kind in ("CONFIG", "CACHE", "DATA"):
-            os.environ[f"IMAGEWORKS_{kind}_DIR"] = str(work / kind.lower())
-        os.environ["IMAGEWORKS_GUI_STATE"] = str(work / "gui.ini")
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        try:
-            r = loop.run_until_complete(measure(size, work))
-        finally:
-            loop.close()
+    r = run_offscreen(lambda work: measure(size, work))
     print(f"snapshot: {size / 1e9:.2f} GB hashed in {r['seconds']:.2f} s "
           f"({r['gb_per_s']:.2f} GB/s), {int(r['ticks'])} timer ticks")
     print(f"idle loop   : max stall {r['idle_max']:6.1f} ms, p99 {r['idle_p99']:6.1f} ms")

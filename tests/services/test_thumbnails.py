@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -55,7 +54,6 @@ def test_orientation_is_applied(tmp_path):
     assert thumb.height > thumb.width  # a landscape sensor image rotated to portrait
 
 
-@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs ExifTool")
 def test_embedded_exif_thumbnail_is_used_first(tmp_path):
     # The full image is red, the embedded thumbnail green: a green result proves it was used.
     path = _jpeg(tmp_path / "e.jpg", exif_thumb=Image.new("RGB", (160, 120), (0, 200, 0)))
@@ -66,8 +64,6 @@ def test_embedded_exif_thumbnail_is_used_first(tmp_path):
 
 
 def test_small_embedded_thumbnail_is_ignored_for_big_grid(tmp_path):
-    if shutil.which("exiftool") is None:
-        pytest.skip("needs ExifTool")
     path = _jpeg(tmp_path / "s.jpg", exif_thumb=Image.new("RGB", (40, 30), (0, 200, 0)))
     assert ThumbnailCache(size=160).load(path).source == "decoded"
 
@@ -150,7 +146,6 @@ async def test_service_runs_in_executor(tmp_path):
     assert preview.width == 256 or preview.width == 300
 
 
-@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs ExifTool")
 def test_raw_preview_is_extracted_by_real_exiftool(tmp_path):
     # A file named like a RAW whose embedded preview ExifTool can extract.
     source = _jpeg(tmp_path / "src.jpg", exif_thumb=Image.new("RGB", (160, 120), (0, 0, 200)))
