@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +47,21 @@ class Provenance(BaseModel):
     model_hashes: dict[str, str] = Field(default_factory=dict)
     """Stage -> aggregate SHA-256 of the model's files."""
     added_keywords: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_stage_models(cls, stage_models: Mapping[str, Any], **fields: Any) -> Provenance:
+        """Provenance for per-stage model records (mappings or objects with ``name`` and
+        ``aggregate_sha256``), plus the other fields (tool, tagged_at, prompt profile...)."""
+        models: dict[str, str] = {}
+        hashes: dict[str, str] = {}
+        for stage, record in stage_models.items():
+            get = record.get if isinstance(record, Mapping) else (
+                lambda key, _r=record: getattr(_r, key, None))
+            if get("name"):
+                models[stage] = str(get("name"))
+                if get("aggregate_sha256"):
+                    hashes[stage] = str(get("aggregate_sha256"))
+        return cls(models=models, model_hashes=hashes, **fields)
 
     def to_tags(self) -> dict[str, TagValue]:
         """The provenance as tag values (absent fields as None)."""

@@ -305,16 +305,9 @@ def to_proposal(review: PhotoReview, tool: str = "imageworks",
     if review.state != "approved":
         raise ReviewError(f"{review.name} is {review.state}, not approved: nothing may be written "
                           f"to it")
-    models: dict[str, str] = {}
-    hashes: dict[str, str] = {}
-    for stage, record in review.models.items():
-        if isinstance(record, dict) and record.get("name"):
-            models[stage] = str(record["name"])
-            if record.get("aggregate_sha256"):
-                hashes[stage] = str(record["aggregate_sha256"])
-    provenance = Provenance(tool=tool, tagged_at=tagged_at, prompt_profile=review.prompt_profile,
-                            prompt_sha256=review.prompt_sha256,
-                            models=models, model_hashes=hashes)
+    provenance = Provenance.from_stage_models(
+        review.models, tool=tool, tagged_at=tagged_at, prompt_profile=review.prompt_profile,
+        prompt_sha256=review.prompt_sha256)
     return Proposal(
         path=review.path,
         title=review.final_title,

@@ -103,15 +103,9 @@ def _flag(result: TagResult, name: str) -> bool:
 
 def proposal_from_result(result: TagResult, path: Path) -> Proposal:
     """The approved proposal a record stands for (caption -> title), with provenance."""
-    provenance = Provenance(
-        tool=f"imageworks {__version__}",
-        tagged_at=result.finished_at,
-        prompt_profile=result.prompt_profile,
-        prompt_sha256=result.prompt_sha256,
-        models={stage: model.name for stage, model in result.models.items()},
-        model_hashes={stage: model.aggregate_sha256 for stage, model in result.models.items()
-                      if model.aggregate_sha256},
-    )
+    provenance = Provenance.from_stage_models(
+        result.models, tool=f"imageworks {__version__}", tagged_at=result.finished_at,
+        prompt_profile=result.prompt_profile, prompt_sha256=result.prompt_sha256)
     return Proposal(
         path=str(path),
         title=result.caption,
