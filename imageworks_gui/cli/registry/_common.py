@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 
+from imageworks_gui.cli.console import err, error_line, out, warning_line
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.services.registry_store import (
     RegistryConflictError,
@@ -21,8 +21,8 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_DRIFT = 3
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = out
+err_console = err
 
 
 @dataclass
@@ -34,7 +34,7 @@ class CliState:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    err_console.print(error_line(message))
     raise typer.Exit(code)
 
 
@@ -50,7 +50,7 @@ def open_registry(ctx: typer.Context) -> tuple[RegistryStore, list[RegistryEntry
     except OSError as exc:
         fail(f"cannot prepare the registry file: {exc}", EXIT_USAGE)
     for warning in store.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        err_console.print(warning_line(warning))
     return store, entries
 
 

@@ -68,6 +68,8 @@ def select_entry(
         resolution = select_model(entries, role, require, prefer, log_resolution=False)
     except RoleResolutionError as exc:
         fail(str(exc), EXIT_FAILURE)
+    for skipped in resolution.skipped:
+        err_console.print(f"skipped {skipped}")
     entry = resolution.entry
     typer.echo(f"role:        {role}")
     typer.echo(f"model:       {entry.name} ({resolution.reason})")

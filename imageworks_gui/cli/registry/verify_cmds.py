@@ -7,11 +7,11 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
-    TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
+from imageworks_gui.cli.console import line, literal_column
 from imageworks_gui.cli.registry import app
 from imageworks_gui.cli.registry._common import (
     EXIT_DRIFT,
@@ -35,7 +35,7 @@ from imageworks_gui.services.verification import VerifyOutcome, unlock_entry, ve
 
 
 def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyOutcome:
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+    columns = (literal_column(), BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(f"hashing {entry.name}", total=None)
@@ -48,14 +48,14 @@ def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyO
 
 def _report(outcome: VerifyOutcome) -> None:
     if outcome.status == "verified":
-        console.print(f"[green]OK[/] {outcome.message}", markup=True)
+        console.print(line(("OK", "green"), " ", outcome.message))
         return
     if outcome.status == "error":
-        err_console.print(f"[bold red]ERROR[/] {outcome.message}", markup=True)
+        err_console.print(line(("ERROR", "bold red"), " ", outcome.message))
         return
     entry = outcome.entry.name
-    err_console.print(f"[bold red]DRIFT[/] {entry}: the model files differ from the lock",
-                      markup=True)
+    err_console.print(line(("DRIFT", "bold red"), f" {entry}: the model files differ from the "
+                           "lock"))
     err_console.print(f"  expected aggregate: {outcome.expected}")
     err_console.print(f"  actual aggregate:   {outcome.actual}")
     for label, paths in (("changed", outcome.changed), ("added", outcome.added),

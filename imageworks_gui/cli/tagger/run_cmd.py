@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from imageworks_gui.cli.console import err, error_line, line, literal_column, out, warning_line
 from imageworks_gui.cli.tagger import app
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -116,7 +114,7 @@ def _load_entries(registry_path: Path | None) -> list[RegistryEntry]:
     except OSError as exc:
         raise UsageError(f"cannot read the registry: {exc}") from exc
     for warning in store.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        err.print(warning_line(warning))
     return entries
 
 
@@ -126,7 +124,7 @@ def _print_bindings(pipeline: TaggingPipeline) -> None:
         err.print(f"  {stage:<12} role {binding.role!r} -> {binding.entry.name} "
                   f"({binding.entry.backend}, {how})")
         for warning in binding.resolution.warnings:
-            err.print(f"  [yellow]warning:[/] {warning}")
+            err.print(line("  ", warning_line(warning)))
 
 
 async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: bool,
@@ -136,21 +134,21 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
         err.print("Checking models (server, served name, text chat, vision probe)...")
         try:
             for report in await pipeline.preflight():
-                err.print(f"  [green]ok[/] {report.entry}: {report.served_name} at "
-                          f"{report.endpoint}")
+                err.print(line("  ", ("ok", "green"), f" {report.entry}: {report.served_name} "
+                               f"at {report.endpoint}"))
         except PreflightError as exc:
             for report in exc.reports:
-                mark = "[green]ok[/]" if report.ok else "[bold red]FAILED[/]"
-                err.print(f"  {mark} {report.message}")
+                mark = ("ok", "green") if report.ok else ("FAILED", "bold red")
+                err.print(line("  ", mark, f" {report.message}"))
             raise UsageError("preflight failed: fix the models above or pass "
                              "--skip-preflight") from exc
     input_errors: list[str] = []
 
     def on_input_error(path: Path, message: str) -> None:
         input_errors.append(message)
-        err.print(f"[yellow]warning:[/] {message}")
+        err.print(warning_line(message))
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = (literal_column(), BarColumn(), MofNCompleteColumn(),
                TextColumn("failed {task.fields[failed]}"), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("tagging", total=None, failed=0)
@@ -161,7 +159,8 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
 
         def on_result(result: TagResult) -> None:
             if result.status == "failed":
-                bar.console.print(f"[red]failed[/] {result.path}: {result.error_message}")
+                bar.console.print(line(("failed", "red"),
+                                       f" {result.path}: {result.error_message}"))
             if collect is not None:
                 collect.append(result)
             if sink is not None:
@@ -236,7 +235,7 @@ def run(
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
                     prompt_profile, skip_preflight, resume, skip_tagged, base_url)
     except UsageError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(code)
 
