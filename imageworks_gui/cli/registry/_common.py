@@ -13,6 +13,7 @@ from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.services.registry_store import (
     RegistryConflictError,
     RegistryLoadError,
+    RegistryReadOnlyError,
     RegistryStore,
     resolve_registry_path,
 )
@@ -54,14 +55,23 @@ def open_registry(ctx: typer.Context) -> tuple[RegistryStore, list[RegistryEntry
     return store, entries
 
 
+def save_problem(store: RegistryStore, exc: OSError) -> str:
+    """Why the registry could not be saved (it is left as it was)."""
+    if isinstance(exc, RegistryReadOnlyError):
+        return str(exc)
+    reason = exc.strerror or str(exc)
+    return (f"{store.path}: cannot save the registry ({reason}); it was not changed: check the "
+            "permissions and free space of its folder")
+
+
 def save_registry(store: RegistryStore, entries: list[RegistryEntry]) -> None:
-    """Save, turning a conflict into a clear failure (exit 1)."""
+    """Save, turning a conflict or a write failure into a clear failure (exit 1)."""
     try:
         store.save(entries)
     except RegistryConflictError as exc:
         fail(str(exc), EXIT_FAILURE)
     except OSError as exc:
-        fail(f"{store.path}: cannot save the registry: {exc}", EXIT_FAILURE)
+        fail(save_problem(store, exc), EXIT_FAILURE)
 
 
 def get_entry(entries: list[RegistryEntry], name: str) -> RegistryEntry:
