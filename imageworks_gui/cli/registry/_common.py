@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 import typer
 
 from imageworks_gui.cli.console import err, error_line, out, warning_line
+from imageworks_gui.cli.options import root_state
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.services.registry_store import (
     RegistryConflictError,
@@ -26,13 +25,6 @@ console = out
 err_console = err
 
 
-@dataclass
-class CliState:
-    """Options given before the command name."""
-
-    registry_path: Path | None = None
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
     err_console.print(error_line(message))
@@ -41,10 +33,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def open_registry(ctx: typer.Context) -> tuple[RegistryStore, list[RegistryEntry]]:
     """Resolve, load and validate the registry, or exit 2 with the loader's message."""
-    state = ctx.find_root().obj
-    cli_path = state.registry_path if isinstance(state, CliState) else None
     try:
-        store = RegistryStore(resolve_registry_path(cli_path))
+        store = RegistryStore(resolve_registry_path(root_state(ctx).registry_path))
         entries = store.load()
     except (RegistryLoadError, RegistryValidationError) as exc:
         fail(str(exc), EXIT_USAGE)

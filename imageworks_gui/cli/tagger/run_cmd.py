@@ -14,7 +14,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from imageworks_gui.cli.console import err, error_line, line, literal_column, out, warning_line
+from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
+from imageworks_gui.cli.tagger.output_paths import check_output_files
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.core.resolution import RoleResolutionError
@@ -173,6 +175,7 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     input_dir: list[Path] = typer.Option(
         ..., "-i", "--input-dir", help="Folder or image file to tag (repeatable)."),
     use_registry: bool = typer.Option(
@@ -226,6 +229,7 @@ def run(
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    registry_path = merge_registry_path(ctx, registry_path)
     try:
         code = _run(input_dir, use_registry, registry_path,
                     {"caption": caption_role, "keywords": keyword_role,
@@ -271,6 +275,9 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
         preferred, served = models, {}
     journal = output_jsonl or (data_dir() / "journals" /
                                f"run-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
+    problems = check_output_files({"--output-jsonl": journal, "--summary": summary})
+    if problems:
+        raise UsageError("; ".join(problems) + " (nothing was tagged)")
     raw_preview, has_keywords, close_tools = _exiftool_tools(skip_tagged)
     collected: list[TagResult] | None = [] if summary else None
     sink: RunMetadataWriter | None = None
@@ -310,8 +317,16 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
         _print_bindings(pipeline)
         outcome, input_errors = await _execute(pipeline, inputs, recursive, skip_preflight,
                                                sink, collected)
+    summary_failed = False
     if summary is not None:
-        write_summary(summary, outcome, collected or [], profile)
+        try:
+            write_summary(summary, outcome, collected or [], profile)
+        except OSError as exc:  # the photos' writes go on; only the report is missing
+            summary_failed = True
+            err.print(error_line(f"--summary {summary}: cannot write the report "
+                                 f"({exc.strerror or exc}); the journal {journal} holds every "
+                                 "result"))
+            summary = None
     if outcome.total == 0:
         looked = ", ".join(str(p) for p in inputs)
         hint = "" if recursive else "; sub-folders were not searched: add --recursive"
@@ -327,4 +342,4 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
             out.print(f"  {result.path}: {result.error_message}")
     if input_errors:
         out.print(f"{len(input_errors)} input(s) skipped (see warnings above).")
-    return EXIT_FAILED if outcome.exit_code or input_errors else EXIT_OK
+    return EXIT_FAILED if outcome.exit_code or input_errors or summary_failed else EXIT_OK

@@ -222,6 +222,8 @@ def history() -> None:
             state = f"undo of {batch.undoes}"
         elif batch.undone_at:
             state = f"undone {batch.undone_at}"
+        elif not batch.committed:
+            state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
             state = "can be undone"
         note = "" if batch.description in ("", state) else f"  {batch.description}"
