@@ -322,3 +322,18 @@ def test_safety_flags_must_be_real_booleans(tmp_path: Path, field: str, value: s
             f"boolean (other tools would read it differently); write {value} without quotes"
             ) in result.stderr
     assert registry.read_bytes() == before
+
+
+def test_verify_all_notices_a_same_size_edit_whose_mtime_was_restored(
+        tmp_path: Path, bracket_model: Path) -> None:
+    registry = write_registry(tmp_path / "reg.json", entry("a", bracket_model))
+    assert run(registry, "lock", "a").exit_code == 0
+    weights = bracket_model / "sub[" / "]w.bin"
+    st = weights.stat()
+    with open(weights, "r+b") as handle:
+        handle.write(b"B")
+    os.utime(weights, ns=(st.st_atime_ns, st.st_mtime_ns))  # as `touch -r` would
+    result = run(registry, "verify", "--all")
+    assert result.exit_code == 3, result.output
+    assert "DRIFT a: the model files differ from the lock" in result.stderr
+    assert "  changed: sub[/]w.bin" in result.stderr
