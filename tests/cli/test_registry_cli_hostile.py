@@ -126,6 +126,18 @@ def test_a_lone_surrogate_survives_a_save(tmp_path: Path, bracket_model: Path) -
     assert '"notes": "half \\ud800 pair"' in saved_text
     assert json.loads(saved_text)[0]["notes"] == "half \ud800 pair"
     assert saved(registry, "a")["version_lock"]["locked"] is True
+    result = run(registry, "show", "a")
+    assert result.exit_code == 0 and '"notes": "half \\ud800 pair"' in result.stdout
+
+
+def test_undecodable_names_are_printed_escaped(tmp_path: Path) -> None:
+    name = "qwen" + os.fsdecode(b"\xe9") + "[/vl]"  # as read from a non-UTF-8 file system
+    registry = tmp_path / "reg.json"
+    registry.write_text(json.dumps([entry(name)]), encoding="ascii")  # "\\udce9" escape
+    for args in (["list"], ["show", "nope"], ["select", "--role", "caption"]):
+        result = run(registry, *args)
+        assert isinstance(result.exception, SystemExit) or result.exception is None, args
+        assert "qwen\\xe9[/vl]" in result.output, args
 
 
 def test_a_non_utf8_file_name_is_a_clear_error(tmp_path: Path, bracket_model: Path) -> None:
