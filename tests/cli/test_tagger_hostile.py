@@ -165,3 +165,50 @@ def test_history_says_when_every_write_of_a_batch_failed(tmp_path: Path) -> None
     assert code == 0, output
     assert "nothing was written (all 1 write(s) failed)" in output
     assert "can be undone" not in output
+
+
+@needs_exiftool
+def test_a_report_that_cannot_be_written_after_tagging_loses_no_photo_write(
+        tmp_path: Path, fake_backend: Any) -> None:
+    import threading
+
+    server = fake_backend("vllm", [FakeModel("vlm")], latency_s=0.2)
+    photos = make_photos(tmp_path / "photos", 4, size=(320, 240))
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([registry_entry(server.base_url, "vlm")]))
+    summary = tmp_path / "out" / "summary.md"
+    stop = threading.Event()
+
+    def block_the_report_once_tagging_started() -> None:
+        # Someone creates a folder where the report goes while the photos are being tagged.
+        while not stop.is_set():
+            if server.chat_count():
+                summary.mkdir(parents=True)
+                return
+            stop.wait(0.005)
+
+    spoiler = threading.Thread(target=block_the_report_once_tagging_started)
+    spoiler.start()
+    try:
+        code, output = invoke("run", "-i", photos[0].parent, "--registry-path", registry,
+                              "--skip-preflight", "--output-jsonl", tmp_path / "o.jsonl",
+                              "--summary", summary)
+    finally:
+        stop.set()
+        spoiler.join()
+    assert summary.is_dir()
+    assert code == 1, output
+    assert f"--summary {summary}: cannot write the report" in output
+    assert "Metadata: wrote 4 file(s): 4 written" in output
+    assert "pool is closed" not in output
+    assert all("test pattern" in _keywords(p) for p in photos)
+
+
+def test_usage_errors_print_markup_like_text_literally(tmp_path: Path) -> None:
+    missing = tmp_path / "IMG[/x] é"
+    code, output = invoke("run", "-i", missing, "--dry-run")
+    assert code == 2 and f"no input exists: {missing}" in output
+    code, output = invoke("run", "-i", tmp_path, "--concurrency", "[/bold]")
+    assert code == 2 and "Invalid value for '--concurrency'" in output
+    code, output = invoke("apply", tmp_path / "[/]results.jsonl")
+    assert code == 2 and f"{tmp_path / '[/]results.jsonl'}: no such results file" in output

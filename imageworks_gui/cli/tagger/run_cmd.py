@@ -290,6 +290,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             skip_preflight, sink, collected, summary))
         return max(code, sink.finish()) if sink is not None else code
     finally:
+        if sink is not None and sink.pending:
+            sink.finish()  # a failure after tagging: let the writes in flight complete first
         close_tools()
         if sink is not None:
             sink.close()

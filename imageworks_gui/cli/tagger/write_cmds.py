@@ -252,6 +252,8 @@ class RunMetadataWriter:
         self._conflicts: list[WriteOutcome] = []
         self._journal_path = journal_path
         self._results: dict[str, TagResult] = {}
+        self._finished = False
+        self._submitted = 0
 
     @classmethod
     def start(cls, settings: Settings, journal_path: Path | None = None) -> RunMetadataWriter:
@@ -297,9 +299,16 @@ class RunMetadataWriter:
             return
         with self._lock:
             self._results[str(path)] = result
+        self._submitted += 1
         self._session.submit(proposal_from_result(result, path))
 
+    @property
+    def pending(self) -> bool:
+        """True when photos were handed to the writer and ``finish()`` has not run yet."""
+        return bool(self._submitted) and not self._finished
+
     def finish(self) -> int:
+        self._finished = True
         result = self._session.close()
         result.outcomes.extend(self._conflicts)
         for outcome in self._conflicts:
