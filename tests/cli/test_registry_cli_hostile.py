@@ -349,3 +349,20 @@ def test_verify_all_notices_a_same_size_edit_whose_mtime_was_restored(
     assert result.exit_code == 3, result.output
     assert "DRIFT a: the model files differ from the lock" in result.stderr
     assert "  changed: sub[/]w.bin" in result.stderr
+
+
+def test_server_provided_names_print_literally_in_probe_and_discover(
+        tmp_path: Path, fake_backend: Any) -> None:
+    from tests.support.fake_backend import FakeModel
+    from tests.support.tagging import registry_entry
+
+    server = fake_backend("vllm", [FakeModel("vl[/INST]")])
+    registry = write_registry(tmp_path / "reg.json",
+                              registry_entry(server.base_url, "vl[/INST]", name="m[/x]"))
+    result = run(registry, "probe", "m[/x]", "--no-record")
+    assert result.exit_code == 0, result.output
+    assert f"m[/x] (vllm at 127.0.0.1:{server.port})" in result.stdout
+    assert "served name:   vl[/INST] (listed: yes)" in result.stdout
+    result = run(registry, "discover", "--port", str(server.port))
+    assert result.exit_code == 0, result.output
+    assert f"127.0.0.1:{server.port}  vl[/INST]  (vision)" in result.stdout
