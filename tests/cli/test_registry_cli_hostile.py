@@ -365,4 +365,4 @@ def test_server_provided_names_print_literally_in_probe_and_discover(
     assert "served name:   vl[/INST] (listed: yes)" in result.stdout
     result = run(registry, "discover", "--port", str(server.port))
     assert result.exit_code == 0, result.output
-    assert f"127.0.0.1:{server.port}  vl[/INST]  (vision)" in result.stdout
+    assert f"127.0.0.1:{server.port}  vl[/INST]  (vision unknown)" in result.stdout
