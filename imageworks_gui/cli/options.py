@@ -56,7 +56,9 @@ def hoist_registry_path(args: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(args[index:])
             break
-        if arg == OPTION and index + 1 < len(args):
+        if arg == OPTION:
+            if index + 1 == len(args):
+                raise typer.BadParameter("needs a FILE", param_hint=f"'{OPTION}'")
             values.append(args[index + 1])
             index += 2
             continue
