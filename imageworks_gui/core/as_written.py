@@ -55,15 +55,14 @@ class OpenModel(BaseModel):
         data = handler(self)
         if info.mode == "json" and self._as_written and isinstance(data, dict):
             for key, (raw, typed) in self._as_written.items():
-                current = getattr(self, key, None)
-                if key in data and type(current) is type(typed) and current == typed:
+                if key in data and _unchanged(getattr(self, key, None), typed):
                     data[key] = raw
         return data
 
     def as_written(self, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
         """``(field path, value as written, value as read)`` for every retyped value inside."""
         for key, (raw, typed) in self._as_written.items():
-            if getattr(self, key, None) == typed:
+            if _unchanged(getattr(self, key, None), typed):
                 yield f"{prefix}{key}", raw, typed
         for key in type(self).model_fields:
             value = getattr(self, key, None)
@@ -88,7 +87,13 @@ def nesting_depth(data: Any) -> int:
     return deepest
 
 
+def _unchanged(current: Any, typed: Any) -> bool:
+    """True while a retyped field still holds the value it was read as (``1`` is not ``True``)."""
+    return type(current) is type(typed) and current == typed
+
+
 def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value, for messages."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
