@@ -280,6 +280,6 @@ async def test_streamed_answers_are_capped_too(http, fake_backend):
     c = client(http, entry(server.base_url, served_model_id="m"),
                backend_settings=settings(max_response_bytes=1024 * 1024))
     assert (await c.chat_streamed(HELLO)).text.strip() == "OK"
-    server.fail("huge")  # 9 MB without a single line break
+    server.fail("huge_sse")  # 9 MB without a single line break
     with pytest.raises(ResponseTooLargeError, match=r"streamed more than 1048576 bytes"):
         await c.chat_streamed(HELLO)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 from pathlib import Path
 
 import typer
 
 from imageworks_gui.cli.registry._common import CliState
+from imageworks_gui.services.logs import setup_logging
 
 app = typer.Typer(
     name="imageworks-model-registry",
@@ -26,10 +26,12 @@ def _global_options(
         None, "--registry-path", metavar="FILE",
         help="Registry file to use (default: $IMAGEWORKS_REGISTRY_PATH, then "
         "./configs/model_registry.json, then the user config folder)."),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Also print the structured log records (role "
+                                 "resolutions, probes, verifies) on stderr."),
 ) -> None:
     """Curate the Imageworks model registry."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    setup_logging("imageworks-model-registry", verbose=verbose)
     ctx.obj = CliState(registry_path=registry_path)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from imageworks_gui.services.logs import setup_logging
+
 app = typer.Typer(
     name="imageworks-personal-tagger",
     help="Propose captions, keywords and descriptions for photos with local vision models, "
@@ -11,6 +13,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_options(
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Also print the structured log records (role "
+                                 "resolutions, probes, writes) on stderr."),
+) -> None:
+    """Tag photos with local vision models and write reviewed metadata."""
+    setup_logging("imageworks-personal-tagger", verbose=verbose)
 
 
 def _register_commands() -> None:
