@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from imageworks_gui.cli.registry._common import CliState
+from imageworks_gui.cli.streams import tolerate_undecodable_names
 from imageworks_gui.services.logs import setup_logging
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ def _global_options(
                                  "resolutions, probes, verifies) on stderr."),
 ) -> None:
     """Curate the Imageworks model registry."""
+    tolerate_undecodable_names()
     setup_logging("imageworks-model-registry", verbose=verbose)
     ctx.obj = CliState(registry_path=registry_path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from imageworks_gui.cli.streams import tolerate_undecodable_names
 from imageworks_gui.services.logs import setup_logging
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ def _global_options(
                                  "resolutions, probes, writes) on stderr."),
 ) -> None:
     """Tag photos with local vision models and write reviewed metadata."""
+    tolerate_undecodable_names()
     setup_logging("imageworks-personal-tagger", verbose=verbose)
 
 
