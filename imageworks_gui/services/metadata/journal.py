@@ -207,3 +207,17 @@ class MetadataJournal:
                     summary.committed or summary.damaged_lines):
                 return summary.batch_id
         return None
+
+    def interrupted_targets(self, newest: int = 5) -> list[str]:
+        """Files whose write began but never finished, in the ``newest`` journals: where a
+        killed writer may have left a temp folder."""
+        if not self.root.is_dir():
+            return []
+        targets: list[str] = []
+        for path in sorted(self.root.glob("*.jsonl"), reverse=True)[:newest]:
+            try:
+                _summary, entries = self._read(path.stem)
+            except (JournalError, OSError):
+                continue
+            targets.extend(e.target for e in entries if not e.committed)
+        return targets

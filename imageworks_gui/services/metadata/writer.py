@@ -25,6 +25,7 @@ from imageworks_gui.services.metadata.journal import (
     MetadataJournal,
 )
 from imageworks_gui.services.metadata.reader import MetadataError, read_metadata
+from imageworks_gui.services.metadata.stale_temps import sweep_folders
 
 log = logging.getLogger("imageworks.metadata")
 
@@ -78,6 +79,11 @@ class MetadataWriter:
         self.journal = MetadataJournal(journal_dir)
         self._seq_lock = threading.Lock()
         self._seq = 0
+        # A writer killed mid-write leaves a hidden temp copy beside the photo: clear those
+        # whose writer is gone now, not only when the same photo is written again.
+        for removed in sweep_folders(os.path.dirname(t) for t in
+                                     self.journal.interrupted_targets()):
+            log.info("removed %s, left by a killed write", removed)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self, proposal: Proposal) -> ChangePlan:
