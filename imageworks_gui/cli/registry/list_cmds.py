@@ -20,6 +20,7 @@ from imageworks_gui.cli.registry._common import (
     served_name,
 )
 from imageworks_gui.core.resolution import RoleResolutionError, select_model
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 
 
 @app.command("list")
@@ -52,6 +53,9 @@ def show_entry(ctx: typer.Context, name: str = typer.Argument(..., help="Entry n
     _store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
     typer.echo(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False))
+    warning = entry_off_machine_warning(entry)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command("select")
