@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imageworks_gui.core.jsonl import dumps_utf8, is_utf8_safe
+
 Status = Literal["ok", "failed", "skipped", "cancelled"]
 
 JOURNAL_VERSION = 1
@@ -105,15 +107,6 @@ PATH_BYTES_KEY = "path_b64"
 """Journal field holding a non-UTF-8 path's exact bytes (base64), for a lossless read-back."""
 
 
-def is_utf8_safe(text: str) -> bool:
-    """False when ``text`` carries lone surrogates (a non-UTF-8 file name decoded by Python)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def path_bytes_b64(path: str) -> str:
     """The file system bytes of ``path`` as base64 (``os.fsencode`` keeps undecodable bytes)."""
     return base64.b64encode(os.fsencode(path)).decode("ascii")
@@ -130,10 +123,7 @@ def to_journal_line(result: TagResult) -> str:
     data.pop(PATH_BYTES_KEY, None)
     if not is_utf8_safe(result.path):
         data[PATH_BYTES_KEY] = path_bytes_b64(result.path)
-    line = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if not is_utf8_safe(line):
-        line = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-    return line
+    return dumps_utf8(data, separators=(",", ":"))
 
 
 def from_journal_line(line: str) -> TagResult:

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.metadata import TagEdit
-from imageworks_gui.core.tagging import is_utf8_safe
 from imageworks_gui.services.paths import data_dir
 
 BatchKind = Literal["write", "undo"]
@@ -56,10 +56,7 @@ class BatchSummary(BaseModel):
 def _json_line(record: dict[str, Any]) -> str:
     """One JSONL line; ASCII-escaped when a non-UTF-8 file name (lone surrogates) is in it, so
     the line stays valid UTF-8 and ``json.loads`` gives the exact path back."""
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    if not is_utf8_safe(line):
-        line = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-    return line + "\n"
+    return dumps_utf8(record, separators=(",", ":")) + "\n"
 
 
 def _created_at_of(batch_id: str) -> str:
