@@ -80,6 +80,8 @@ def test_the_cli_probe_accepts_a_server_that_ignores_streaming(tmp_path, fake_ba
     assert "did not stream" in result.stdout
     probes = [r for r in read_log() if r.get("event_type") == "probe"]
     assert probes and probes[-1]["streamed"] is False and probes[-1]["ok"] is True
+    (saved,) = json.loads(registry.read_text())
+    assert saved["performance"]["last_sample"]["streamed"] is False
 
 
 @pytest.mark.parametrize("host,warned", [("192.0.2.10", True), ("gpu-box.example", True),
@@ -145,8 +147,9 @@ def test_verify_is_logged(tmp_path):
     entry = bare_entry("m", "http://127.0.0.1:1/v1")
     entry["backend_config"]["model_path"] = str(folder)
     registry = write(tmp_path / "r.json", entry)
-    result = registry_cli("--registry-path", registry, "verify", "m", "--lock")
+    result = registry_cli("-v", "--registry-path", registry, "verify", "m", "--lock")
     assert result.exit_code == 0, result.output
+    assert "info: m: verified (locked)" in result.stderr  # -v prints the log records
     (record,) = [r for r in read_log() if r.get("event_type") == "verify"]
     assert record["entry"] == "m" and record["status"] == "verified" and record["lock"] is True
     assert record["actual_aggregate_sha256"]

@@ -174,3 +174,18 @@ async def test_the_probe_passes_and_records_that_the_server_did_not_stream(http,
     normal = fake_backend("vllm", [FakeModel("m")])
     report = await probe_entry(http, entry(normal.base_url, served_model_id="m"), Settings())
     assert report.ok and report.streamed is True and "did not stream" not in report.message
+
+
+async def test_a_pool_timeout_is_reported_as_one(fake_backend):
+    import asyncio
+
+    import httpx
+
+    server = fake_backend("vllm", [FakeModel("m")], latency_s=1.0)
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as narrow:
+        c = client(narrow, entry(server.base_url, served_model_id="m"), pool_timeout_s=0.2,
+                   max_retries=0)
+        results = await asyncio.gather(c.chat(HELLO), c.chat(HELLO), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BackendTimeoutError)]
+    assert len(errors) == 1 and errors[0].timeout_kind == "pool"
+    assert "pool timeout of 0.2 s" in str(errors[0]) and "lower the concurrency" in str(errors[0])

@@ -196,5 +196,7 @@ def entry_with_probe_results(entry: RegistryEntry, report: ProbeReport) -> Regis
         perf["rolling_samples"] = n + 1
         perf["last_sample"] = {"ttft_ms": report.ttft_ms, "tokens_per_s": report.tokens_per_s,
                                "latency_ms": report.latency_ms, "timestamp": report.checked_at}
+        if report.streamed is False:
+            perf["last_sample"]["streamed"] = False  # why ttft_ms is missing
         changes["performance"] = perf
     return replace_entry(entry, **changes) if changes else entry
