@@ -131,6 +131,7 @@ def teardown_logging() -> logging.Logger:
         if isinstance(handler, (_FileHandler, _StderrHandler)):
             root.removeHandler(handler)
             handler.close()
+    root.setLevel(logging.NOTSET)
     return root
 
 

@@ -153,3 +153,14 @@ def test_verify_is_logged(tmp_path):
     (record,) = [r for r in read_log() if r.get("event_type") == "verify"]
     assert record["entry"] == "m" and record["status"] == "verified" and record["lock"] is True
     assert record["actual_aggregate_sha256"]
+
+
+def test_an_unusable_log_folder_never_stops_a_command(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log folder should be")
+    monkeypatch.setenv("IMAGEWORKS_LOG_DIR", str(blocker))
+    registry = write(tmp_path / "r.json", bare_entry("m", "http://127.0.0.1:1/v1"))
+    result = registry_cli("--registry-path", registry, "show", "m")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["name"] == "m"
+    assert "cannot open the log file" in result.stderr and "running without it" in result.stderr
