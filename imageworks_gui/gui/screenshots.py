@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from imageworks_gui.gui.render_env import isolated_env, show_window
+from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
 
 def _snapshot(root: Path, weights: int = 6) -> Path:
@@ -123,9 +124,15 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
         (target / "model-00002-of-00006.safetensors").write_bytes(b"tampered" * 1000)
         (target / "extra_adapter.safetensors").write_bytes(b"new file")
         await ctl.verify(["qwen2.5-vl-7b-awq", "llava-1.6-mistral-7b"])
-        doc.set_runtime("llama3.2-vision-ollama", online=False,
-                        probe_text="http://127.0.0.1:11434 is not answering")
-        doc.set_runtime("llava-1.6-mistral-7b", online=True)
+        for name, status in (
+                ("llama3.2-vision-ollama", ServerStatus(ServerState.NOT_RUNNING, "127.0.0.1:11434",
+                                                        detail="nothing is listening")),
+                ("llava-1.6-mistral-7b", ServerStatus(
+                    ServerState.ONLINE, "127.0.0.1:8001", "llava-hf/llava-v1.6-mistral-7b-hf",
+                    ("llava-hf/llava-v1.6-mistral-7b-hf",)))):
+            entry = doc.entry(name)
+            assert entry is not None
+            doc.set_runtime(name, server=status, probe_text=status.describe(entry))
         doc.save()
         ws.select_name("qwen2.5-vl-7b-awq")
         await asyncio.sleep(0.05)

@@ -131,21 +131,21 @@ def test_role_pickers_check_backends_when_first_shown_and_after_registry_edits(
     window.tabs.setCurrentWidget(ws)
 
     async def first() -> None:
-        await wait_until(lambda: "offline" in combo.itemText(0))
+        await wait_until(lambda: "not running" in combo.itemText(0))
 
     run(first())
-    assert ws.backend_states.online.get("vision-a") is False
+    assert ws.backend_states.online["vision-a"].state == "not running"
     # A registry edit makes the pickers re-check by themselves.
     ws.backend_states.online = {}
     model = window.models.model
     model.setData(model.index(0, COLUMN_INDEX["display_name"]), "Vision Renamed")
 
     async def again() -> None:
-        await wait_until(lambda: ws.backend_states.online.get("vision-a") is False
+        await wait_until(lambda: "vision-a" in ws.backend_states.online
                          and "Vision Renamed" in combo.itemText(0))
 
     run(again())
-    assert "offline" in combo.itemText(0)
+    assert "not running" in combo.itemText(0)
 
 
 def test_first_run_without_a_model_server_says_which_server_and_how_to_start_it(
@@ -188,7 +188,7 @@ def test_first_run_without_a_model_server_says_which_server_and_how_to_start_it(
         assert runtime.online is False and command in runtime.probe_text
         status = win.models.model.index(0, COLUMN_INDEX["probe"])
         assert command in status.data(Qt.ItemDataRole.ToolTipRole)
-        assert "offline" in status.data()
+        assert "not running" in status.data()
         assert ws.controller.session.counts()["untagged"] == 1
         assert not ws.review_pane.approve_all_button.isEnabled()  # nothing to approve
     finally:
@@ -234,7 +234,7 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
 
 def test_start_command_does_not_name_the_gguf_model_twice() -> None:
     from imageworks_gui.core.registry import RegistryEntry
-    from imageworks_gui.gui.models.controller import start_command
+    from imageworks_gui.services.backends.endpoints import start_command
 
     entry = RegistryEntry.model_validate({
         "name": "gemma", "backend": "gguf",

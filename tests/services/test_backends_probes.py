@@ -77,14 +77,16 @@ async def test_probe_of_a_stopped_server(http):
         port = s.getsockname()[1]
     e = entry(f"http://127.0.0.1:{port}/v1", "m")
     report = await probe_entry(http, e, Settings.model_validate({"backend": {"max_retries": 0}}))
-    assert not report.online and not report.ok
+    assert not report.online and not report.ok and report.state == "not running"
     assert f"nothing is listening on 127.0.0.1:{port}" in report.message
 
 
 async def test_probe_reports_a_name_the_server_does_not_serve(http, fake_backend):
     server = fake_backend("vllm", [FakeModel("a"), FakeModel("b")])
     report = await probe_entry(http, entry(server.base_url, "c"), Settings())
-    assert report.online and report.served_listed is False
+    # The server answers, but "online" means it serves this model: it does not.
+    assert not report.online and report.served_listed is False
+    assert report.state == "serves other models" and report.status().served == ("a", "b")
     assert "'c' is not served" in report.message and "served: a, b" in report.message
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
 import typer
 
 from imageworks_gui.cli.registry import app
@@ -17,6 +16,7 @@ from imageworks_gui.cli.registry._common import (
     open_registry,
     save_registry,
 )
+from imageworks_gui.core.entry_transitions import merge_discovered
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends import (
@@ -26,6 +26,7 @@ from imageworks_gui.services.backends import (
     entry_with_probe_results,
     probe_entry,
 )
+from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 
@@ -38,16 +39,19 @@ def _settings() -> Settings:
 
 
 async def _probe(entry: RegistryEntry, settings: Settings, vision: bool | None) -> ProbeReport:
-    async with httpx.AsyncClient() as http:
+    async with make_http_client(settings) as http:
         return await probe_entry(http, entry, settings, check_vision=vision)
 
 
-def _show(report: ProbeReport) -> None:
+def _show(entry: RegistryEntry, report: ProbeReport) -> None:
     def mark(value: bool | None) -> str:
         return {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[value]
 
     console.print(f"{report.entry} ({report.backend} at {report.endpoint})")
-    console.print(f"  online:        {mark(report.online)}")
+    status = report.status()
+    console.print(f"  status:        {status.text}", markup=False)
+    if not status.online:
+        console.print(f"                 {status.describe(entry)}", markup=False)
     console.print(f"  served name:   {report.served_name or '-'} "
                   f"(listed: {mark(report.served_listed)})")
     console.print(f"  text chat:     {mark(report.text_ok)}")
@@ -76,7 +80,7 @@ def probe(
     store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
     report = asyncio.run(_probe(entry, _settings(), vision))
-    _show(report)
+    _show(entry, report)
     if record and report.online:
         fresh = store.load()  # re-read so edits made while probing are kept
         current = next((e for e in fresh if e.name == name), None)
@@ -89,7 +93,7 @@ def probe(
 
 
 async def _discover(ports: list[int] | None, host: str) -> list[DiscoveredModel]:
-    async with httpx.AsyncClient() as http:
+    async with make_http_client(_settings()) as http:
         return await discover_backends(http, host=host, ports=ports)
 
 
@@ -116,10 +120,7 @@ def discover(
                       f"({vision})")
     if add and found:
         store, entries = open_registry(ctx)
-        served = {(e.backend_config.port, e.served_model_id) for e in entries}
-        names = {e.name for e in entries}
-        new = [c for c in candidates if (c.backend_config.port, c.served_model_id) not in served
-               and c.name not in names]
+        new = merge_discovered(entries, candidates)
         if new:
             save_registry(store, [*entries, *new])
         console.print(f"Added {len(new)} entr{'y' if len(new) == 1 else 'ies'} to {store.path}")

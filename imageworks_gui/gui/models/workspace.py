@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageworks_gui.core.registry import (
-    RegistryEntry,
-    replace_entry,
-)
+from imageworks_gui.core.entry_transitions import lock_target
+from imageworks_gui.core.registry import RegistryEntry, replace_entry
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, VerifyState, verify_state
 from imageworks_gui.gui.models.controller import ModelsController
@@ -30,7 +28,7 @@ from imageworks_gui.gui.models.details import DetailsPanel
 from imageworks_gui.gui.models.file_flow import RegistryFileFlow
 from imageworks_gui.gui.models.filter_bar import FilterBar
 from imageworks_gui.gui.models.proxy import RegistryFilterProxy
-from imageworks_gui.gui.models.table_model import RegistryTableModel, lock_target
+from imageworks_gui.gui.models.table_model import RegistryTableModel
 from imageworks_gui.gui.models.table_view import RegistryTableView
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.gui.widgets import MessageBar
@@ -98,7 +96,7 @@ class ModelsWorkspace(QWidget):
         self.controller.verify_started.connect(self._on_verify_started)
         self.controller.verify_progress.connect(self._on_verify_progress)
         self.controller.verify_finished.connect(self._on_verify_finished)
-        self.controller.probe_finished.connect(lambda t: self.messages.show_message(t, "info"))
+        self.controller.probe_finished.connect(self.messages.show_message)
         self.file_flow = RegistryFileFlow(self.doc, self.messages, self._open_dialog, self)
         self.doc.entries_changed.connect(self._refresh_filter_choices)
         self.doc.reset_done.connect(self._update_actions)
