@@ -86,10 +86,16 @@ def test_discover_local_backends_and_add_chosen_models(window: MainWindow, fake_
 
     dialog.tree.topLevelItem(1).setCheckState(0, Qt.CheckState.Unchecked)
     dialog.add_button.click()
+    run(wait_for(lambda: dialog.added))
     new = ws.doc.entries[-1]
     assert new.served_model_id == "llava:13b"
     assert new.backend_config.port == server.port
     assert new.capabilities.vision is True
+    # The server said "vision"; the roles come only because the vision probe passed.
+    assert new.roles == ["caption", "keywords", "description"]
+    assert new.probes.vision.vision_ok is True
+    assert "passed the vision probe" in dialog.status.text()
+    assert dialog.tree.topLevelItem(0).text(4) == "(already in the registry)"
     assert len(ws.doc) == 4
 
 

@@ -26,6 +26,7 @@ from imageworks_gui.services.backends import (
     entry_with_probe_results,
     probe_entry,
 )
+from imageworks_gui.services.backends.discover import with_vision_checked
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
@@ -97,6 +98,12 @@ async def _discover(ports: list[int] | None, host: str) -> list[DiscoveredModel]
         return await discover_backends(http, host=host, ports=ports)
 
 
+async def _vision_checked(candidates: list[RegistryEntry]) -> list[tuple[RegistryEntry, str]]:
+    settings = _settings()
+    async with make_http_client(settings) as http:
+        return [await with_vision_checked(http, c, settings) for c in candidates]
+
+
 @app.command("discover")
 def discover(
     ctx: typer.Context,
@@ -121,6 +128,11 @@ def discover(
     if add and found:
         store, entries = open_registry(ctx)
         new = merge_discovered(entries, candidates)
+        checked = asyncio.run(_vision_checked(new)) if new else []
+        for _entry, note in checked:
+            console.print(note, markup=False)
+        entries = store.load()  # re-read: edits made while probing are kept
+        new = merge_discovered(entries, [e for e, _note in checked])
         if new:
             save_registry(store, [*entries, *new])
         console.print(f"Added {len(new)} entr{'y' if len(new) == 1 else 'ies'} to {store.path}")

@@ -244,13 +244,31 @@ class ModelsController(QObject):
         finally:
             self.context.end_activity(token)
 
-    def add_discovered(self, models: Sequence[Any]) -> list[str]:
-        """Add entries for discovered models not yet in the registry (names made unique);
-        returns the new names."""
-        entries = merge_discovered(self.doc.entries, [m.to_registry_entry() for m in models])
+    async def add_discovered(self, models: Sequence[Any]) -> tuple[list[str], list[str]]:
+        """Add entries for discovered models not yet in the registry (names made unique), each
+        vision-probed first: vision roles only for models that passed. Returns the new names
+        and one note per model saying what its probe found."""
+        from imageworks_gui.services.backends.discover import with_vision_checked
+
+        candidates = merge_discovered(self.doc.entries, [m.to_registry_entry() for m in models])
+        token = self.context.begin_activity(
+            f"Checking that {len(candidates)} discovered model(s) see images…")
+        limit = asyncio.Semaphore(4)
+
+        async def one(entry: RegistryEntry) -> tuple[RegistryEntry, str]:
+            async with limit:
+                return await with_vision_checked(self.context.http, entry,
+                                                 self.context.settings)
+
+        try:
+            checked = await asyncio.gather(*(one(c) for c in candidates))
+        finally:
+            self.context.end_activity(token)
+        # Names are made unique again: the registry may have changed while probing.
+        entries = merge_discovered(self.doc.entries, [e for e, _note in checked])
         if entries:
             self.doc.add_entries(entries, text=f"Add {len(entries)} discovered model(s)")
-        return [e.name for e in entries]
+        return [e.name for e in entries], [note for _e, note in checked]
 
     async def plan_import(self, manifest: Path, *, hash_files: bool = False) -> Any:
         """The dry-run plan of importing a downloader manifest (nothing changes)."""
