@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from imageworks_gui.gui.render_env import isolated_env, show_window
+from imageworks_gui.gui.render_env import SIZE, isolated_env, show_window
 from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
 
@@ -141,6 +141,15 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
         saved.append(path)
         if main_only:
             return saved
+        # The smallest and the largest supported window: columns must fit and stretch.
+        for width, height in ((1024, 700), (1920, 1080)):
+            window.resize(width, height)
+            await asyncio.sleep(0.05)
+            path = out / f"models-{width}x{height}.png"
+            window.grab().save(str(path))
+            saved.append(path)
+        window.resize(*SIZE)
+        await asyncio.sleep(0.05)
 
         dialog = ManifestImportDialog(ctl, window, manifest)
         dialog.resize(1100, 420)

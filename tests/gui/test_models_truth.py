@@ -176,3 +176,71 @@ def test_edits_made_while_a_probe_runs_are_their_own_undo_steps(window: MainWind
     assert doc.is_dirty
     assert ws.save()
     assert json.loads(doc.path.read_text())[0]["probes"]["vision"]["vision_ok"] is True
+
+
+def _right_edge(win: MainWindow, key: str) -> int:
+    table = win.models.table
+    logical = COLUMN_INDEX[key]
+    return table.columnViewportPosition(logical) + table.columnWidth(logical)
+
+
+def test_columns_fit_a_small_window_and_stretch_in_a_large_one(window: MainWindow,
+                                                               qtbot) -> None:
+    table = window.models.table
+    window.tabs.setCurrentWidget(window.models)
+    window.resize(1024, 700)
+    qtbot.wait(50)
+    width = table.viewport().width()
+    for key in ("probe", "lock", "verification", "deprecated"):
+        assert _right_edge(window, key) <= width, key
+    window.resize(1920, 1080)
+    qtbot.wait(50)
+    shown = [i for i in range(table.model().columnCount()) if not table.isColumnHidden(i)]
+    used = sum(table.columnWidth(i) for i in shown)
+    assert table.viewport().width() - 4 <= used <= table.viewport().width()  # no empty band
+    # Wide enough: every flexible cell shows its whole text.
+    for key in ("name", "endpoint", "roles", "capabilities", "verification"):
+        logical = COLUMN_INDEX[key]
+        for row in range(table.model().rowCount()):
+            text = table.model().index(row, logical).data() or ""
+            assert table.fontMetrics().horizontalAdvance(text) < table.columnWidth(logical), key
+
+
+def test_a_cut_off_cell_shows_its_whole_text_in_the_tooltip(window: MainWindow, qtbot) -> None:
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from imageworks_gui.gui.models.delegates import elided_text_tip
+
+    ws = window.models
+    long_roles = [f"custom-role-{i}" for i in range(12)]
+    ws.model.setData(_cell(window, "vision-a", "roles"), long_roles)
+    window.resize(1024, 700)
+    qtbot.wait(50)
+    table = ws.table
+    index = ws.proxy.mapFromSource(_cell(window, "vision-a", "roles"))
+    option = QStyleOptionViewItem()
+    option.initFrom(table)
+    option.rect = table.visualRect(index)
+    delegate = table.itemDelegateForIndex(index)
+    assert elided_text_tip(delegate, option, index).startswith(", ".join(long_roles))
+    short = ws.proxy.mapFromSource(_cell(window, "text-b", "backend"))
+    option.rect = table.visualRect(short)
+    assert elided_text_tip(table.itemDelegateForIndex(short), option, short) is None
+
+
+def test_the_tab_bar_does_not_move_between_workspaces(window: MainWindow, qtbot) -> None:
+    from PySide6.QtCore import QPoint
+
+    bar = window.tabs.tabBar()
+    window.tabs.setCurrentWidget(window.models)
+    qtbot.wait(20)
+    models_y = bar.mapTo(window, QPoint(0, 0)).y()
+    below = window.models.command_bar.mapTo(window, QPoint(0, 0)).y()
+    window.tabs.setCurrentWidget(window.tagging)
+    qtbot.wait(20)
+    assert bar.mapTo(window, QPoint(0, 0)).y() == models_y
+    tagging = window.tagging
+    assert isinstance(tagging, TaggingWorkspace)
+    # Both tool rows sit below the tab bar, at the same height.
+    assert tagging.command_bar.mapTo(window, QPoint(0, 0)).y() == below > models_y
+    assert window.save_action in window.models.command_bar.actions()

@@ -12,9 +12,10 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QMouseEvent, QPalette
+from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -22,8 +23,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +38,18 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RowDelegate(QStyledItemDelegate):
-    """Base delegate: a selected drifted row keeps a red highlight so it still stands out."""
+    """Base delegate: a selected drifted row keeps a red highlight so it still stands out, and
+    a cell whose text is cut off shows it whole in its tooltip."""
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,
+                  option: QStyleOptionViewItem, index: Index) -> bool:
+        if event is None or event.type() != QEvent.Type.ToolTip or not index.isValid():
+            return super().helpEvent(event, view, option, index)
+        text = elided_text_tip(self, option, index)
+        if text is None:
+            return super().helpEvent(event, view, option, index)
+        QToolTip.showText(event.globalPos(), text, view)
+        return True
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
         super().initStyleOption(option, index)
@@ -45,6 +59,23 @@ class RowDelegate(QStyledItemDelegate):
                 palette.setColor(group, QPalette.ColorRole.Highlight, QColor("#b3261e"))
                 palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
             option.palette = palette  # type: ignore[attr-defined]
+
+
+def elided_text_tip(delegate: QStyledItemDelegate, option: QStyleOptionViewItem,
+                    index: Index) -> str | None:
+    """The tooltip of a cell whose display text does not fit: the whole text, then the cell's
+    own tooltip (None when the text fits)."""
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    if not isinstance(text, str) or not text:
+        return None
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    style = opt.widget.style() if opt.widget is not None else QApplication.style()  # type: ignore[attr-defined]
+    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)  # type: ignore[attr-defined]
+    if opt.fontMetrics.horizontalAdvance(text) + 6 <= rect.width():  # type: ignore[attr-defined]
+        return None
+    own = index.data(Qt.ItemDataRole.ToolTipRole)
+    return text if not own or own == text else f"{text}\n\n{own}"
 
 
 def set_for_selection(delegate: QStyledItemDelegate, model: QAbstractItemModel, index: Index,

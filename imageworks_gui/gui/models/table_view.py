@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, COLUMNS
@@ -14,6 +14,17 @@ from imageworks_gui.gui.models.table_model import RegistryTableModel
 _WIDTHS = {"priority": 30, "name": 160, "display_name": 170, "backend": 66, "endpoint": 165,
            "served_model_id": 170, "roles": 135, "capabilities": 104, "probe": 88, "lock": 86,
            "verification": 152, "last_verified": 125, "deprecated": 84}
+_MIN_WIDTHS = {"name": 80, "display_name": 70, "endpoint": 70, "served_model_id": 70,
+               "roles": 56, "capabilities": 56, "probe": 80, "verification": 128, "lock": 72,
+               "backend": 52, "last_verified": 100, "deprecated": 30}
+"""Narrowest a column gets when the window is small (Status, Lock, Verification stay
+readable; long names and lists are cut with "…" and shown whole in the tooltip)."""
+_FLEXIBLE = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities",
+             "probe", "verification")
+"""Columns that grow towards their content when there is room."""
+_SHRINK_FIRST = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities")
+"""Columns cut first when space is short; the state columns give way only after them."""
+_MAX_WIDTH = 420
 HIDDEN_BY_DEFAULT = ("display_name", "served_model_id", "last_verified")
 """Columns hidden until the user shows them from the header's context menu."""
 
@@ -53,6 +64,11 @@ class RegistryTableView(QTableView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         self.setItemDelegate(RowDelegate(self))
+        self.auto_fit = True
+        """Columns follow the view's width until the user drags a column border."""
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
+        header.sectionHandleDoubleClicked.connect(lambda _i: self._resume_fit())
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
@@ -66,11 +82,74 @@ class RegistryTableView(QTableView):
         menu.popup(self.horizontalHeader().mapToGlobal(pos))
 
     def apply_default_widths(self) -> None:
-        for i, col in enumerate(COLUMNS):
-            self.setColumnWidth(i, _WIDTHS.get(col.key, 120))
-            self.setColumnHidden(i, col.key in HIDDEN_BY_DEFAULT)
-        header = self.horizontalHeader()
-        header.moveSection(header.visualIndex(COLUMN_INDEX["priority"]), 0)
+        self._fitting = True
+        try:
+            for i, col in enumerate(COLUMNS):
+                self.setColumnWidth(i, _WIDTHS.get(col.key, 120))
+                self.setColumnHidden(i, col.key in HIDDEN_BY_DEFAULT)
+            header = self.horizontalHeader()
+            header.moveSection(header.visualIndex(COLUMN_INDEX["priority"]), 0)
+        finally:
+            self._fitting = False
+        self.fit_columns()
+
+    # -- column widths ----
+    def _on_section_resized(self, _index: int, _old: int, _new: int) -> None:
+        if not self._fitting and self.horizontalHeader().underMouse():
+            self.auto_fit = False  # the user sized a column: leave the widths to them
+
+    def _resume_fit(self) -> None:
+        self.auto_fit = True
+        self.fit_columns()
+
+    def _wanted_width(self, i: int, key: str) -> int:
+        if key not in _FLEXIBLE:
+            return _WIDTHS.get(key, 100)
+        content = max(self.sizeHintForColumn(i), self.horizontalHeader().sectionSizeHint(i))
+        return max(_MIN_WIDTHS.get(key, 60), min(_MAX_WIDTH, content + 8))
+
+    def fit_columns(self) -> None:
+        """Share the view's width: columns grow to show their content and stretch into spare
+        room; when space is short the flexible ones shrink first, never below their minimum."""
+        if not self.auto_fit or self.model() is None:
+            return
+        visible = [(i, c.key) for i, c in enumerate(COLUMNS) if not self.isColumnHidden(i)]
+        if not visible:
+            return
+        wanted = {i: self._wanted_width(i, key) for i, key in visible}
+        minimum = {i: min(wanted[i], _MIN_WIDTHS.get(key, wanted[i])) for i, key in visible}
+        flexible = [i for i, key in visible if key in _FLEXIBLE]
+        avail = self.viewport().width()
+        total = sum(wanted.values())
+        widths = dict(wanted)
+        if total < avail and flexible:
+            share = sum(wanted[i] for i in flexible)
+            spare = avail - total
+            for i in flexible:
+                widths[i] = wanted[i] + spare * wanted[i] // share
+        excess = total - avail
+        for group in ([i for i, key in visible if key in _SHRINK_FIRST],
+                      [i for i, key in visible if key not in _SHRINK_FIRST]):
+            if excess <= 0:
+                break
+            # Shrink in proportion to how far each column is above its minimum.
+            slack = sum(widths[i] - minimum[i] for i in group)
+            cut_total = min(excess, slack)
+            for i in group:
+                cut = -(-cut_total * (widths[i] - minimum[i]) // slack) if slack else 0
+                widths[i] = max(minimum[i], widths[i] - cut)
+            excess -= cut_total
+        self._fitting = True
+        try:
+            for i, width in widths.items():
+                if self.columnWidth(i) != width:
+                    self.setColumnWidth(i, width)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def _proxy(self) -> RegistryFilterProxy:
         proxy = self.model()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -53,7 +53,12 @@ class ModelsWorkspace(QWidget):
         """The last non-modal confirmation or dialog opened (tests answer it)."""
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 4)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.command_bar = QToolBar("Models", self)
+        """First tool row, inside the workspace as in Tagging (the window adds Save/Undo)."""
+        self.command_bar.setMovable(False)
+        self.command_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        layout.addWidget(self.command_bar)
         self.filters = FilterBar(self.proxy, self)
         # Shortcuts to the filter widgets (tests and keyboard focus use them).
         self.search = self.filters.search
@@ -89,6 +94,11 @@ class ModelsWorkspace(QWidget):
         layout.addLayout(self._build_verify_bar())
 
         self._build_actions()
+        for action in self.toolbar_actions():
+            if action is None:
+                self.command_bar.addSeparator()
+            else:
+                self.command_bar.addAction(action)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.model.edit_refused.connect(lambda text: self.messages.show_message(
@@ -99,6 +109,10 @@ class ModelsWorkspace(QWidget):
         self.controller.probe_finished.connect(self.messages.show_message)
         self.file_flow = RegistryFileFlow(self.doc, self.messages, self._open_dialog, self)
         self.doc.entries_changed.connect(self._refresh_filter_choices)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self.table.fit_columns)
+        for signal in (self.doc.entries_changed, self.doc.runtime_changed):
+            signal.connect(lambda *_: self._fit_timer.start())
         self.doc.reset_done.connect(self._update_actions)
         self._refresh_filter_choices()
         self._update_actions()
@@ -370,17 +384,19 @@ class ModelsWorkspace(QWidget):
         state.setValue("models/header", self.table.horizontalHeader().saveState())
         state.setValue("models/splitter", self.splitter.saveState())
         state.setValue("models/details_visible", self.details.isVisibleTo(self))
+        state.setValue("models/columns_user_sized", not self.table.auto_fit)
 
     def restore_view_state(self, state: QSettings) -> None:
         header = state.value("models/header")
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)
+        user_sized = state.value("models/columns_user_sized", False)
+        self.table.auto_fit = user_sized in (False, "false")
+        self.table.fit_columns()
         splitter = state.value("models/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
         visible = state.value("models/details_visible", True)
         self.details_toggle_action.setChecked(visible not in (False, "false"))
 
-    def open_paths(self, paths: list[Path]) -> None:
-        """Photos are opened by the Tagging workspace; the Models workspace ignores them."""
-        del paths
+
