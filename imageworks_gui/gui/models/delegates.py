@@ -14,6 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QApplication,
     QComboBox,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from imageworks_gui.core.registry import KNOWN_BACKENDS, KNOWN_CAPABILITIES, KNOWN_ROLES
-from imageworks_gui.gui.models.columns import STATE_ROLE, VerifyState
+from imageworks_gui.gui.models.columns import LIST_ROLE, STATE_ROLE, VerifyState
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -171,14 +172,39 @@ class CheckListDelegate(RowDelegate):
         assert kind in ("roles", "capabilities")
         self.kind = kind
 
+        self.open_editor: CheckListEditor | None = None
+        """The checklist popup being shown (closed by a click on empty table space)."""
+
+    def _choices(self, index: Index) -> tuple[str, ...]:
+        """The standard values, then the custom ones any entry of the registry already uses."""
+        known = KNOWN_ROLES if self.kind == "roles" else KNOWN_CAPABILITIES
+        model = index.model()
+        if isinstance(model, QSortFilterProxyModel):
+            model = model.sourceModel()  # rows the filter hides count too
+        used: set[str] = set()
+        for row in range(model.rowCount()):
+            value = model.index(row, index.column()).data(LIST_ROLE)
+            used.update(value or ())
+        return tuple(known) + tuple(sorted(used - set(known), key=str.casefold))
+
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: Index) -> QWidget:
-        if self.kind == "roles":
-            editor = CheckListEditor(KNOWN_ROLES, "Custom role…", parent)
-        else:
-            editor = CheckListEditor(KNOWN_CAPABILITIES, "Other capability…", parent)
+        placeholder = "Custom role…" if self.kind == "roles" else "Other capability…"
+        editor = CheckListEditor(self._choices(index), placeholder, parent)
         editor.setObjectName(f"{self.kind}Editor")
+        self.open_editor = editor
+        editor.destroyed.connect(lambda *_: setattr(self, "open_editor", None))
         return editor
+
+    def close_open_editor(self) -> bool:
+        """Commit and close the popup if one is open; True when one was."""
+        editor = self.open_editor
+        if editor is None:
+            return False
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self.open_editor = None
+        return True
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
         assert isinstance(editor, CheckListEditor)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QResizeEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, COLUMNS
-from imageworks_gui.gui.models.delegates import RowDelegate
+from imageworks_gui.gui.models.delegates import CheckListDelegate, RowDelegate
 from imageworks_gui.gui.models.proxy import RegistryFilterProxy
 from imageworks_gui.gui.models.table_model import RegistryTableModel
 
@@ -25,6 +32,8 @@ _FLEXIBLE = ("name", "display_name", "endpoint", "served_model_id", "roles", "ca
 _SHRINK_FIRST = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities")
 """Columns cut first when space is short; the state columns give way only after them."""
 _MAX_WIDTH = 420
+POPUP_COLUMNS = ("roles", "capabilities")
+"""Columns edited in a checklist popup."""
 HIDDEN_BY_DEFAULT = ("display_name", "served_model_id", "last_verified")
 """Columns hidden until the user shows them from the header's context menu."""
 
@@ -195,6 +204,30 @@ class RegistryTableView(QTableView):
         # Tell the view the drop was handled so it does not remove the dragged rows itself.
         event.setDropAction(Qt.DropAction.IgnoreAction)
         event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A click on empty table space closes an open roles/capabilities popup (keeping its
+        ticks), as a click outside any popup does."""
+        if not self.indexAt(event.position().toPoint()).isValid():
+            for key in POPUP_COLUMNS:
+                delegate = self.itemDelegateForColumn(COLUMN_INDEX[key])
+                if isinstance(delegate, CheckListDelegate) and delegate.close_open_editor():
+                    event.accept()
+                    return
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """One click on a roles, capabilities or backend cell selects the row and opens its
+        editor (a choice list, like the lock and deprecated cells that act on one click);
+        text cells edit on a second click, a double click or F2, so a click still selects."""
+        index = self.indexAt(event.position().toPoint())
+        super().mouseReleaseEvent(event)
+        if (event.button() == Qt.MouseButton.LeftButton and index.isValid()
+                and COLUMNS[index.column()].key in (*POPUP_COLUMNS, "backend")
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                and self.state() != QAbstractItemView.State.EditingState
+                and index.flags() & Qt.ItemFlag.ItemIsEditable):
+            self.edit(index)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         current = self.currentIndex()
