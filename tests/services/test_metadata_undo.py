@@ -116,7 +116,7 @@ def test_a_batch_that_changed_nothing_leaves_no_journal(photos, pool, app_dirs):
     writer = MetadataWriter(pool)
     result = writer.write_batch([Proposal(path=str(photo), keywords=["tree"])])
     assert result.outcomes[0].status == "unchanged" and result.batch_id is None
-    assert writer.list_batches() == []
+    assert writer.journal.list_batches() == []
 
 
 def test_damaged_journal_line_is_reported(photos, pool, app_dirs):
