@@ -65,14 +65,14 @@ def test_journal_survives_a_restart(photos, pool, app_dirs):
     assert batch_id and (app_dirs / "data" / "journal" / f"{batch_id}.jsonl").is_file()
 
     restarted = MetadataWriter(pool)  # a new process would build exactly this
-    batches = restarted.list_batches()
+    batches = restarted.journal.list_batches()
     assert [b.batch_id for b in batches] == [batch_id]
     assert batches[0].files == 1 and batches[0].committed == 1
     assert restarted.journal.last_undoable() == batch_id
     restarted.undo(batch_id)
     assert ph.dump(photo) == before
     assert restarted.journal.last_undoable() is None
-    kinds = [(b.kind, b.undone_at is not None) for b in restarted.list_batches()]
+    kinds = [(b.kind, b.undone_at is not None) for b in restarted.journal.list_batches()]
     assert sorted(kinds) == [("undo", False), ("write", True)]
 
 
