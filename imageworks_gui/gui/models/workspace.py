@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageworks_gui.core.entry_transitions import changed_files, lock_target
+from imageworks_gui.core.entry_transitions import lock_target
 from imageworks_gui.core.registry import RegistryEntry, replace_entry
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, VerifyState, verify_state
@@ -28,6 +28,7 @@ from imageworks_gui.gui.models.details import DetailsPanel
 from imageworks_gui.gui.models.file_flow import RegistryFileFlow
 from imageworks_gui.gui.models.filter_bar import FilterBar
 from imageworks_gui.gui.models.proxy import RegistryFilterProxy
+from imageworks_gui.gui.models.relock_dialog import relock_confirmation
 from imageworks_gui.gui.models.table_model import RegistryTableModel
 from imageworks_gui.gui.models.table_view import RegistryTableView
 from imageworks_gui.gui.resources import icon
@@ -311,28 +312,7 @@ class ModelsWorkspace(QWidget):
         drifted = [e.name for e in entries if verify_state(e) is VerifyState.DRIFTED]
         if not drifted:
             return
-        lines = []
-        for name in drifted:
-            entry = self.doc.entry(name)
-            assert entry is not None and entry.version_lock is not None
-            record = entry.version_lock.last_verification
-            files = [f"  {label}: {path}" for label, paths in changed_files(entry).items()
-                     for path in paths]
-            if len(files) > 12:
-                files[12:] = [f"  … and {len(files) - 12} more"]
-            lines.append(f"{name}\n  locked:  {entry.version_lock.expected_aggregate_sha256}\n"
-                         f"  current: {record.actual_aggregate_sha256 if record else '?'}"
-                         + ("\n" + "\n".join(files) if files else
-                            "\n  (the file list matches; the lock was taken on other files)"))
-        box = QMessageBox(QMessageBox.Icon.Warning, "Re-lock to current files",
-                          "Accept the current files as the new locked state?\n\n"
-                          + "\n\n".join(lines),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setObjectName("relockConfirmation")
-        box.setTextFormat(Qt.TextFormat.PlainText)  # file and entry names are shown literally
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Re-lock")
+        box = relock_confirmation([e for e in entries if e.name in drifted], self)
 
         def done(result: int) -> None:
             if QMessageBox.StandardButton(result) == QMessageBox.StandardButton.Yes:
@@ -343,7 +323,6 @@ class ModelsWorkspace(QWidget):
                 self._update_actions()
 
         box.finished.connect(done)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.pending_dialog = box
         box.open()
 
