@@ -40,6 +40,7 @@ def test_undo_never_erases_a_drift_finding(window: MainWindow, snapshot, run) ->
     (snapshot / "tokenizer.json").write_bytes(b"tampered")
     run(ws.controller.verify(["vision-a"]))
     assert doc.entry("vision-a").drifted
+    assert ws.messages.kind == "warning" and "Drifted: vision-a" in ws.messages.label.text()
     # A verification is a measurement: there is no "Undo Verify" step.
     assert "Verify" not in doc.undo_stack.undoText()
     assert doc.undo_stack.undoText() == "Set display name of vision-a"

@@ -50,8 +50,9 @@ class ModelsController(QObject):
     """Number of entries to verify."""
     verify_progress = Signal(str, object, object)  # bytes: multi-GB counts overflow a C int
     """(entry name, bytes done, bytes total)."""
-    verify_finished = Signal(str)
-    """A one-line summary of the run."""
+    verify_finished = Signal(str, str)
+    """(one-line summary of the run, message kind: "info" when every entry verified, else
+    "warning")."""
     probe_finished = Signal(str, str)
     """(summary, message kind: "info" when every probe passed, else "warning")."""
     message = Signal(str)
@@ -131,7 +132,8 @@ class ModelsController(QObject):
             self._cancel = None
             self.context.end_activity(token)
         summary = self._summary(outcomes, cancelled)
-        self.verify_finished.emit(summary)
+        clean = not cancelled and all(o.status == "verified" for o in outcomes)
+        self.verify_finished.emit(summary, "info" if clean else "warning")
         return outcomes
 
     def _on_progress(self, name: str, done: int, total: int) -> None:

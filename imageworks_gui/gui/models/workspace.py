@@ -299,11 +299,9 @@ class ModelsWorkspace(QWidget):
         gib = 1024 ** 3
         self.verify_label.setText(f"Verifying {name}: {done / gib:.2f} of {total / gib:.2f} GiB")
 
-    def _on_verify_finished(self, summary: str) -> None:
+    def _on_verify_finished(self, summary: str, kind: str) -> None:
         for w in (self.verify_label, self.verify_progress, self.cancel_button):
             w.hide()
-        kind = "warning" if ("Drifted:" in summary or "cancelled" in summary
-                             or "errors 0" not in summary) else "info"
         self.messages.show_message(summary, kind)
         self._update_actions()
 
