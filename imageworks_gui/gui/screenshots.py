@@ -173,6 +173,8 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
                             served_name="qwen2.5:7b", vision=False),
             DiscoveredModel(backend="gguf", host="127.0.0.1", port=8080,
                             served_name="gemma-3-4b-it-q4_k_m.gguf", vision=True),
+            DiscoveredModel(backend="lmstudio", host="127.0.0.1", port=1234,
+                            served_name="qwen2-vl-7b-instruct", vision=True),
         ])
         await asyncio.sleep(0.05)
         path = out / "backend-discovery.png"

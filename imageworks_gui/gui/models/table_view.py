@@ -29,7 +29,8 @@ readable; long names and lists are cut with "…" and shown whole in the tooltip
 _FLEXIBLE = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities",
              "probe", "verification")
 """Columns that grow towards their content when there is room."""
-_SHRINK_FIRST = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities")
+_SHRINK_FIRST = ("name", "display_name", "endpoint", "served_model_id", "roles", "capabilities",
+                 "probe")
 """Columns cut first when space is short; the state columns give way only after them."""
 _MAX_WIDTH = 420
 POPUP_COLUMNS = ("roles", "capabilities")
