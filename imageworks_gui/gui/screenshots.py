@@ -1,4 +1,4 @@
-"""Render key GUI states to 1440x900 PNGs: ``python -m imageworks_gui.gui.screenshots OUTDIR``."""
+"""Render key GUI states to PNGs (1440x900; the Models table also at 1024x700 and 1920x1080)."""
 
 from __future__ import annotations
 

@@ -231,7 +231,7 @@ class BackendClient:
     async def resolve_served_name(self) -> str:
         """The model name to send: explicit selection, ``served_model_id``, then the first of
         ``model_aliases`` that the server lists, else ``ModelNotServedError`` listing what is
-        served (REFERENCE section 4). The answer is cached for the client's lifetime."""
+        served. The answer is cached for the client's lifetime."""
         if self._served_name:
             return self._served_name
         if self.explicit_served_name:
