@@ -224,6 +224,9 @@ def test_a_cut_off_cell_shows_its_whole_text_in_the_tooltip(window: MainWindow, 
     option.rect = table.visualRect(index)
     delegate = table.itemDelegateForIndex(index)
     assert elided_text_tip(delegate, option, index).startswith(", ".join(long_roles))
+    header = ws.model.headerData(COLUMN_INDEX["deprecated"], Qt.Orientation.Horizontal,
+                                 Qt.ItemDataRole.ToolTipRole)
+    assert header.startswith("Deprecated")  # a narrow header names itself in its tooltip
     short = ws.proxy.mapFromSource(_cell(window, "text-b", "backend"))
     option.rect = table.visualRect(short)
     assert elided_text_tip(table.itemDelegateForIndex(short), option, short) is None

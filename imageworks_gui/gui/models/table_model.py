@@ -98,8 +98,9 @@ class RegistryTableModel(QAbstractTableModel):
         col = COLUMNS[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return col.header
-        if role == Qt.ItemDataRole.ToolTipRole and col.header_tip:
-            return col.header_tip
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # The header text too, as a narrow column cuts it off.
+            return f"{col.header}: {col.header_tip}" if col.header_tip else col.header
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
