@@ -106,3 +106,18 @@ def test_probe_names_a_server_that_serves_other_models(tmp_path, fake_backend):
     assert "status:        serves other models" in output
     assert "does not serve 'seeing'" in output and "other" in output
     assert "online:" not in output
+
+
+def test_probe_connects_directly_whatever_the_proxy_variables_say(tmp_path, fake_backend,
+                                                                  monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{dead}")
+    server = fake_backend("vllm", [FakeModel("seeing")])
+    code, output = invoke(setup_registry(tmp_path, server), "probe", "seeing", "--no-record")
+    assert code == 0, output
+    assert "status:        online (seeing)" in output
