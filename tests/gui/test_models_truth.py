@@ -236,6 +236,8 @@ def test_the_tab_bar_does_not_move_between_workspaces(window: MainWindow, qtbot)
     from PySide6.QtCore import QPoint
 
     bar = window.tabs.tabBar()
+    assert isinstance(window.tagging, TaggingWorkspace)
+    window.tagging.backend_states.automatic = False  # no server check: only the layout counts
     window.tabs.setCurrentWidget(window.models)
     qtbot.wait(20)
     models_y = bar.mapTo(window, QPoint(0, 0)).y()

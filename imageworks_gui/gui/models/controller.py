@@ -196,10 +196,11 @@ class ModelsController(QObject):
                 report = await probe_entry(self.context.http, entry, self.context.settings)
             if self.doc.entry(name) is None:
                 return report
-            self.doc.set_runtime(name, server=report.status(),
-                                 probe_ok=report.ok,
-                                 probe_text=report.message if report.ok else
-                                 f"Probe failed: {report.failure}", busy_text="")
+            status = report.status()
+            text = (report.message if report.ok else f"Probe failed: {report.failure}"
+                    if status.online else status.describe(entry))
+            self.doc.set_runtime(name, server=status, probe_ok=report.ok, probe_text=text,
+                                 busy_text="")
             current = self.doc.entry(name)
             if current is not None:
                 self.doc.record_measurement(name, entry_with_probe_results(current, report))
