@@ -1,4 +1,4 @@
-"""Plan the import of a downloader manifest (REFERENCE section 3) into registry entries.
+"""Plan the import of a downloader manifest into registry entries.
 
 Pure planning: the service layer reads the snapshot folders and hashes files, then hands the
 facts to ``build_plan``. A plan is plain data (one ``SyncAction`` per manifest item) so the CLI

@@ -1,6 +1,6 @@
 """Hashing rules: which files a model's hash covers, the aggregate formula and hash diffs.
 
-The aggregate (REFERENCE section 2) is the SHA-256 of the UTF-8 text made by sorting the lines
+The aggregate is the SHA-256 of the UTF-8 text made by sorting the lines
 ``"<file_sha256>  <relpath>"`` (two spaces, POSIX path relative to ``backend_config.model_path``)
 and joining them with ``"\\n"`` without a trailing newline.
 
@@ -64,7 +64,7 @@ def aggregate_lines(files: Mapping[str, str]) -> list[str]:
 
 
 def aggregate_sha256(files: Mapping[str, str]) -> str:
-    """The aggregate hash of a ``relpath -> sha256`` map (REFERENCE section 2)."""
+    """The aggregate hash of a ``relpath -> sha256`` map."""
     return hashlib.sha256("\n".join(aggregate_lines(files)).encode("utf-8")).hexdigest()
 
 

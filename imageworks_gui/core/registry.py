@@ -1,4 +1,4 @@
-"""Registry schema: pydantic models for model_registry.json entries (REFERENCE section 1).
+"""Registry schema: pydantic models for model_registry.json entries.
 
 Every model keeps unknown keys (``extra="allow"``) so they survive a load/save round trip at the
 same place, and the registry is serialised with ``exclude_unset`` so that a field absent from the
@@ -8,7 +8,7 @@ file stays absent and an explicit ``null`` stays ``null``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from imageworks_gui.core.as_written import OpenModel as _Open
 from imageworks_gui.core.as_written import json_type, nesting_depth
 
-KNOWN_BACKENDS: tuple[str, ...] = ("vllm", "ollama", "gguf", "lmdeploy")
+KNOWN_BACKENDS: tuple[str, ...] = ("vllm", "ollama", "gguf", "lmdeploy", "lmstudio")
 """Backends the app knows how to talk to; other strings load with a warning."""
 
 DEFAULT_PORTS: dict[str, int] = {
@@ -27,7 +27,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "llamacpp": 8080,
     "lmstudio": 1234,
 }
-"""Default port of each backend's OpenAI-compatible server."""
+"""Default port of each backend's OpenAI-compatible server (``llamacpp`` is an alias of
+``gguf``). URLs and start commands built from it live in ``services.backends.endpoints``."""
 
 KNOWN_ROLES: tuple[str, ...] = ("caption", "keywords", "description", "title", "alt_text")
 """Roles the GUI offers as checkboxes; entries may carry any other string too."""
@@ -300,9 +301,15 @@ def _retyped_issues(entry: RegistryEntry, index: int, label: str
     return errors, warnings
 
 
+def entry_number(index: int) -> str:
+    """How messages name the entry at list ``index``: ``#N`` as the table's # column shows."""
+    return f"#{index + 1}"
+
+
 def _entry_label(index: int, raw: Any) -> str:
     name = raw.get("name") if isinstance(raw, dict) else None
-    return f"entry {index} ({name!r})" if isinstance(name, str) and name else f"entry {index}"
+    number = entry_number(index)
+    return f"entry {number} ({name!r})" if isinstance(name, str) and name else f"entry {number}"
 
 
 def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEntry], list[str]]:
@@ -347,7 +354,7 @@ def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEnt
             issues.append(RegistryIssue(
                 severity="error", index=index, name=entry.name, field="name",
                 message=f"{label}: duplicate name {entry.name!r} (first used by entry "
-                        f"{seen[entry.name]})"))
+                        f"{entry_number(seen[entry.name])})"))
             continue
         seen[entry.name] = index
         retyped_errors, retyped_warnings = _retyped_issues(entry, index, label)
@@ -365,15 +372,6 @@ def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEnt
 def dump_entries(entries: Iterable[RegistryEntry]) -> list[dict[str, Any]]:
     """The JSON-ready list saved to disk, in priority order."""
     return [entry.to_json_dict() for entry in entries]
-
-
-def check_unique_names(entries: Iterable[RegistryEntry]) -> None:
-    """Raise ValueError naming the first duplicate entry name."""
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.name in seen:
-            raise ValueError(f"duplicate entry name {entry.name!r}")
-        seen.add(entry.name)
 
 
 def find_entry(entries: Iterable[RegistryEntry], name: str) -> RegistryEntry:
@@ -398,7 +396,3 @@ def replace_entry(entry: RegistryEntry, **changes: Any) -> RegistryEntry:
             value, BaseModel) else value
     return RegistryEntry.model_validate(data)
 
-
-def iter_role_candidates(entries: Iterable[RegistryEntry], role: str) -> Iterator[RegistryEntry]:
-    """Entries advertising ``role``, in priority order."""
-    return (e for e in entries if role in e.roles)

@@ -1,4 +1,4 @@
-"""Role resolution: pick the registry entry that fills a role (REFERENCE section 4)."""
+"""Role resolution: pick the registry entry that fills a role."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def _refuse_failed_verification(entry: RegistryEntry, role: str) -> None:
         raise RoleResolutionError(
             f"Failed to resolve role {role!r}: model {entry.name!r} {reason}: run "
             f"'imageworks-model-registry verify {entry.name}' after restoring the files, or "
-            f"'imageworks-model-registry unlock {entry.name}' to accept the change"
+            f"'imageworks-model-registry lock {entry.name}' to accept the changed files "
+            f"('imageworks-model-registry unlock {entry.name}' removes the lock)"
         )
 
 
@@ -101,7 +102,7 @@ def select_model(
     *,
     log_resolution: bool = True,
 ) -> Resolution:
-    """Resolve ``role`` to one entry (REFERENCE section 4).
+    """Resolve ``role`` to one entry.
 
     1. ``preferred`` when it advertises the role and has the capabilities (a deprecated preferred
        entry is used with a warning); a locked preferred entry whose last verification failed

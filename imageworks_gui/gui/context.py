@@ -14,6 +14,7 @@ import httpx
 from PySide6.QtCore import QObject, Signal
 
 from imageworks_gui.core.settings import Settings
+from imageworks_gui.services.backends.endpoints import make_http_client
 
 if TYPE_CHECKING:
     from imageworks_gui.gui.models.document import RegistryDocument
@@ -130,15 +131,6 @@ class AppContext:
     def activities(self) -> list[str]:
         """Texts of the running activities, oldest first."""
         return list(self._activities.values())
-
-
-def make_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The one shared AsyncClient, with timeouts taken from the backend settings."""
-    b = settings.backend
-    timeout = httpx.Timeout(connect=b.connect_timeout_s, read=b.read_timeout_s,
-                            write=b.write_timeout_s, pool=b.pool_timeout_s)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
 
 
 def build_context(registry_path: Path | None = None) -> AppContext:

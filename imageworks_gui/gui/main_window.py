@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -34,6 +33,7 @@ from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.errors import ErrorReporter
 from imageworks_gui.gui.models.workspace import ModelsWorkspace
 from imageworks_gui.gui.resources import icon
+from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.gui.window_state import gui_state
 
 log = logging.getLogger("imageworks.gui")
@@ -43,36 +43,6 @@ class CloseDecision(Enum):
     SAVE = "save"
     DISCARD = "discard"
     CANCEL = "cancel"
-
-
-class PlaceholderWorkspace(QWidget):
-    """Stands in for the Tagging workspace when that module is not available."""
-
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        from PySide6.QtGui import QUndoStack
-
-        self.undo_stack = QUndoStack(self)
-        self.pending_paths: list[Path] = []
-        layout = QVBoxLayout(self)
-        self._label = QLabel("The Tagging workspace is not available in this build.")
-        self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self._label)
-
-    def open_paths(self, paths: list[Path]) -> None:
-        self.pending_paths.extend(paths)
-        self._label.setText("Tagging is not available in this build; cannot open:\n"
-                            + "\n".join(str(p) for p in paths))
-
-
-def make_tagging_workspace(context: AppContext, parent: QWidget) -> QWidget:
-    """The Tagging workspace, or a placeholder when its module cannot be imported."""
-    try:
-        from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
-    except ImportError as exc:
-        log.info("Tagging workspace not available: %s", exc)
-        return PlaceholderWorkspace(context, parent)
-    return TaggingWorkspace(context, parent)
 
 
 def _fill(target: QMenu | QToolBar, actions: list[QAction | None]) -> None:
@@ -101,7 +71,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.models = ModelsWorkspace(context, self)
-        self.tagging = make_tagging_workspace(context, self)
+        self.tagging = TaggingWorkspace(context, self)
         self.tabs.addTab(self.models, icon("models"), "&Models")
         self.tabs.addTab(self.tagging, icon("tagging"), "&Tagging")
         self.setCentralWidget(self.tabs)
@@ -123,14 +93,13 @@ class MainWindow(QMainWindow):
         self.restore_state()
 
     # -- structure ----
-    def workspaces(self) -> list[QWidget]:
+    def workspaces(self) -> list[ModelsWorkspace | TaggingWorkspace]:
         return [self.models, self.tagging]
 
     def _on_tab_changed(self, index: int) -> None:
         ws = self.tabs.widget(index)
-        stack = getattr(ws, "undo_stack", None)
-        if stack is not None:
-            self.undo_group.setActiveStack(stack)
+        if isinstance(ws, (ModelsWorkspace, TaggingWorkspace)):
+            self.undo_group.setActiveStack(ws.undo_stack)
         self._show_workspace_controls()
 
     def _build_actions(self) -> None:
@@ -172,14 +141,11 @@ class MainWindow(QMainWindow):
         self.models_menu = bar.addMenu("&Models")
         _fill(self.models_menu, self.models.menu_actions())
         self.tagging_menu = bar.addMenu("T&agging")
-        menu_actions = getattr(self.tagging, "menu_actions", None)
-        tagging_actions = menu_actions() if callable(menu_actions) else []
         # File > Open Folder… is the one entry point (and owns Ctrl+O).
-        opener = getattr(getattr(self.tagging, "actions_", None), "open_folder", None)
-        _fill(self.tagging_menu, [a for a in tagging_actions if a is not opener])
-        if opener is not None:
-            opener.setShortcut(QKeySequence())
-            opener.setToolTip("Open a folder of photos (Ctrl+O)")
+        opener = self.tagging.actions_.open_folder
+        _fill(self.tagging_menu, [a for a in self.tagging.menu_actions() if a is not opener])
+        opener.setShortcut(QKeySequence())
+        opener.setToolTip("Open a folder of photos (Ctrl+O)")
 
         view_menu = bar.addMenu("&View")
         for i in range(self.tabs.count()):
@@ -200,29 +166,26 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-        toolbar = self.addToolBar("Models")
-        toolbar.setObjectName("MainToolbar")
-        toolbar.setMovable(False)
-        toolbar.toggleViewAction().setEnabled(False)  # shown with the Models workspace
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.addAction(self.save_action)
+        # Each workspace's tool row sits inside it, below the tab bar (the Tagging one too),
+        # so switching tabs never moves the tab bar. Save, Undo and Redo lead the Models row.
+        toolbar = self.models.command_bar
+        first = toolbar.actions()[0] if toolbar.actions() else None
+        toolbar.insertAction(first, self.save_action)  # type: ignore[arg-type]
         for action in (self.undo_action, self.redo_action):
             # Icon only: the text names the command ("Undo Set roles of ...") and gets long.
             button = QToolButton(toolbar)
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-            toolbar.addWidget(button)
-        toolbar.addSeparator()
-        _fill(toolbar, self.models.toolbar_actions())
+            toolbar.insertWidget(first, button)  # type: ignore[arg-type]
+        toolbar.insertSeparator(first)  # type: ignore[arg-type]
         self.toolbar = toolbar
         self._show_workspace_controls()
 
     def _show_workspace_controls(self) -> None:
         """Menus and tool bar of the active workspace only (the others' are hidden)."""
-        if not hasattr(self, "toolbar"):
+        if not hasattr(self, "models_menu"):
             return
         on_models = self.tabs.currentWidget() is self.models
-        self.toolbar.setVisible(on_models)
         self.models_menu.menuAction().setVisible(on_models)
         self.tagging_menu.menuAction().setVisible(not on_models)
         self.models.details_toggle_action.setVisible(on_models)
@@ -302,9 +265,7 @@ class MainWindow(QMainWindow):
     def choose_folder(self) -> None:
         """File > Open Folder…: show the Tagging workspace and ask for a folder."""
         self.tabs.setCurrentWidget(self.tagging)
-        chooser = getattr(self.tagging, "choose_folder", None)
-        if callable(chooser):
-            chooser()
+        self.tagging.choose_folder()
 
     def open_settings(self) -> None:
         from imageworks_gui.gui.settings_dialog import SettingsDialog
@@ -381,11 +342,9 @@ class MainWindow(QMainWindow):
             if decision is CloseDecision.SAVE and not self.models.save():
                 event.ignore()
                 return
-        for ws in self.workspaces():
-            can_close = getattr(ws, "can_close", None)
-            if callable(can_close) and not can_close():
-                event.ignore()
-                return
+        if not self.tagging.can_close():
+            event.ignore()
+            return
         self._closing_confirmed = True
         # Hashing threads stop at their next chunk; the task itself is cancelled at shutdown.
         self.models.controller.cancel_verify()

@@ -39,19 +39,9 @@ def resources_dir() -> Path:
         + "); reinstall the application")
 
 
-def resource_path(relative: str) -> Path:
-    """Absolute path of a resource such as ``icons/lock.svg``."""
-    return resources_dir() / relative
-
-
 @functools.cache
 def icon(name: str) -> QIcon:
     """The icon ``icons/<name>.svg``; an empty icon when it does not exist."""
     path = resources_dir() / "icons" / f"{name}.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
 
-
-def desktop_entry(exec_command: str, icon_path: str) -> str:
-    """The freedesktop.org desktop entry text for an installation."""
-    template = resource_path("imageworks.desktop.in").read_text(encoding="utf-8")
-    return template.replace("@EXEC@", exec_command).replace("@ICON@", icon_path)

@@ -1,4 +1,4 @@
-"""Render key GUI states to 1440x900 PNGs: ``python -m imageworks_gui.gui.screenshots OUTDIR``."""
+"""Render key GUI states to PNGs (1440x900; the Models table also at 1024x700 and 1920x1080)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from imageworks_gui.gui.render_env import isolated_env, show_window
+from imageworks_gui.gui.render_env import SIZE, isolated_env, show_window
+from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
 
 def _snapshot(root: Path, weights: int = 6) -> Path:
@@ -123,9 +124,15 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
         (target / "model-00002-of-00006.safetensors").write_bytes(b"tampered" * 1000)
         (target / "extra_adapter.safetensors").write_bytes(b"new file")
         await ctl.verify(["qwen2.5-vl-7b-awq", "llava-1.6-mistral-7b"])
-        doc.set_runtime("llama3.2-vision-ollama", online=False,
-                        probe_text="http://127.0.0.1:11434 is not answering")
-        doc.set_runtime("llava-1.6-mistral-7b", online=True)
+        for name, status in (
+                ("llama3.2-vision-ollama", ServerStatus(ServerState.NOT_RUNNING, "127.0.0.1:11434",
+                                                        detail="nothing is listening")),
+                ("llava-1.6-mistral-7b", ServerStatus(
+                    ServerState.ONLINE, "127.0.0.1:8001", "llava-hf/llava-v1.6-mistral-7b-hf",
+                    ("llava-hf/llava-v1.6-mistral-7b-hf",)))):
+            entry = doc.entry(name)
+            assert entry is not None
+            doc.set_runtime(name, server=status, probe_text=status.describe(entry))
         doc.save()
         ws.select_name("qwen2.5-vl-7b-awq")
         await asyncio.sleep(0.05)
@@ -134,6 +141,15 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
         saved.append(path)
         if main_only:
             return saved
+        # The smallest and the largest supported window: columns must fit and stretch.
+        for width, height in ((1024, 700), (1920, 1080)):
+            window.resize(width, height)
+            await asyncio.sleep(0.05)
+            path = out / f"models-{width}x{height}.png"
+            window.grab().save(str(path))
+            saved.append(path)
+        window.resize(*SIZE)
+        await asyncio.sleep(0.05)
 
         dialog = ManifestImportDialog(ctl, window, manifest)
         dialog.resize(1100, 420)
@@ -157,6 +173,8 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
                             served_name="qwen2.5:7b", vision=False),
             DiscoveredModel(backend="gguf", host="127.0.0.1", port=8080,
                             served_name="gemma-3-4b-it-q4_k_m.gguf", vision=True),
+            DiscoveredModel(backend="lmstudio", host="127.0.0.1", port=1234,
+                            served_name="qwen2-vl-7b-instruct", vision=True),
         ])
         await asyncio.sleep(0.05)
         path = out / "backend-discovery.png"

@@ -18,6 +18,7 @@ from imageworks_gui.core.registry import (
     RegistryIssue,
     RegistryValidationError,
     dump_entries,
+    entry_number,
     parse_entries,
 )
 from imageworks_gui.services.paths import config_dir
@@ -239,8 +240,9 @@ class RegistryStore:
             if entry.name in seen:
                 raise RegistryValidationError(str(self.path), [RegistryIssue(
                     severity="error", index=index, name=entry.name, field="name",
-                    message=f"entry {index} ({entry.name!r}): duplicate name {entry.name!r} "
-                            f"(first used by entry {seen[entry.name]}); rename one of them")])
+                    message=f"entry {entry_number(index)} ({entry.name!r}): duplicate name "
+                            f"{entry.name!r} (first used by entry "
+                            f"{entry_number(seen[entry.name])}); rename one of them")])
             seen[entry.name] = index
         if not force and self.changed_on_disk():
             raise RegistryConflictError(self.path)

@@ -108,6 +108,42 @@ def test_verify_lock_drift_and_unlock(registry: Path, tmp_path: Path) -> None:
     assert json.loads(registry.read_text())[0]["version_lock"]["locked"] is True
 
 
+def test_lock_means_the_same_as_in_the_app(registry: Path, tmp_path: Path) -> None:
+    # Never measured: lock hashes the files first, then locks on them.
+    result = run(registry, "lock", "vl")
+    assert result.exit_code == 0, result.output
+    first = json.loads(registry.read_text())[0]["version_lock"]
+    assert first["locked"] is True and first["last_verification"]["status"] == "verified"
+    (tmp_path / "models" / "vl" / "extra.bin").write_bytes(b"x")
+    assert run(registry, "verify", "vl").exit_code == 3
+    # verify --lock never accepts a drift ...
+    assert run(registry, "verify", "vl", "--lock").exit_code == 3
+    # ... lock does: it re-locks to the files the verify measured, naming what it accepts,
+    # exactly like Re-lock to Current in the app.
+    result = run(registry, "lock", "vl")
+    assert result.exit_code == 0 and "accepted added: extra.bin" in result.stdout
+    saved = json.loads(registry.read_text())[0]["version_lock"]
+    assert saved["expected_aggregate_sha256"] == saved["last_verification"][
+        "actual_aggregate_sha256"] != first["expected_aggregate_sha256"]
+    assert saved["last_verification"]["status"] == "verified"
+    assert run(registry, "verify", "vl").exit_code == 0
+    assert "already locked" in run(registry, "lock", "vl").stdout
+
+
+def test_an_lmstudio_entry_loads_without_a_warning_and_entries_count_from_one(
+        registry: Path) -> None:
+    data = json.loads(registry.read_text())
+    data.append({"name": "studio", "backend": "lmstudio", "backend_config": {},
+                 "capabilities": {"text": True}})
+    data.append({"name": "odd", "backend": "mystery", "backend_config": {},
+                 "capabilities": {"text": True}})
+    registry.write_text(json.dumps(data))
+    result = run(registry, "list")
+    assert result.exit_code == 0
+    assert "'studio'" not in result.stderr and "'lmstudio'" not in result.stderr
+    assert f"entry #{len(data)} ('odd'): unknown backend 'mystery'" in result.stderr
+
+
 def test_verify_of_a_non_local_model_says_so(registry: Path) -> None:
     before = registry.read_bytes()
     result = run(registry, "verify", "ollama-vl")

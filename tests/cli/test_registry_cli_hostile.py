@@ -91,7 +91,7 @@ def test_markup_like_names_print_literally_and_a_drift_is_recorded(
 
 @pytest.mark.parametrize(("text", "message"), [
     ('[{"name": 5, "backend": "vllm", "backend_config": {}, "capabilities": {}}]',
-     "entry 0: field 'name': Input should be a valid string"),
+     "entry #1: field 'name': Input should be a valid string"),
     ('[{"name": "a", "backend": "vllm", "backend_config": {}, "capabilities": {}, '
      '"metadata": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}]",
      "nested too deeply to be read"),
@@ -306,7 +306,7 @@ def test_wrong_but_readable_types_are_kept_as_written_with_a_warning(
     registry.write_text(json.dumps(data, indent=2) + "\n")
     result = run(registry, "select", "--role", "caption")
     assert result.exit_code == 0, result.output  # "yes" reads as true: the entry sees
-    assert ("entry 0 ('a'): field 'capabilities.vision': \"yes\" is a JSON string, read as "
+    assert ("entry #1 ('a'): field 'capabilities.vision': \"yes\" is a JSON string, read as "
             "true; it is kept as written") in result.stderr
     assert "field 'backend_config.port': \"18001\" is a JSON string, read as 18001" \
         in result.stderr

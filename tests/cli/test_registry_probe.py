@@ -79,3 +79,45 @@ def test_discover_lists_and_adds(tmp_path, fake_backend):
     names = [e["name"] for e in json.loads(registry.read_text())]
     assert names[-2:] == ["llava-7b-ollama", "seeing-ollama"]
     assert "Added 0 entries" in invoke(registry, "discover", "--port", server.port, "--add")[1]
+
+
+def test_discover_adds_lm_studio_models_with_roles_only_after_a_vision_probe(tmp_path,
+                                                                             fake_backend):
+    studio = fake_backend("lmstudio", [FakeModel("qwen2-vl"), FakeModel("fake-vlm", sees=False)])
+    registry = setup_registry(tmp_path, fake_backend("vllm", [FakeModel("seeing")]))
+    code, output = invoke(registry, "discover", "--port", studio.port, "--add")
+    assert code == 0, output
+    assert "qwen2-vl-lmstudio: passed the vision probe" in output
+    assert "fake-vlm-lmstudio: no vision roles" in output
+    saved = {e["name"]: e for e in json.loads(registry.read_text())}
+    assert saved["qwen2-vl-lmstudio"]["backend"] == "lmstudio"
+    assert saved["qwen2-vl-lmstudio"]["roles"] == ["caption", "keywords", "description"]
+    assert saved["fake-vlm-lmstudio"]["roles"] == []
+    assert saved["fake-vlm-lmstudio"]["capabilities"]["vision"] is False
+    code, output = invoke(registry, "list")
+    assert code == 0 and "unknown backend" not in output
+
+
+def test_probe_names_a_server_that_serves_other_models(tmp_path, fake_backend):
+    server = fake_backend("vllm", [FakeModel("other")])
+    registry = setup_registry(tmp_path, server)
+    code, output = invoke(registry, "probe", "seeing")
+    assert code == 1
+    assert "status:        serves other models" in output
+    assert "does not serve 'seeing'" in output and "other" in output
+    assert "online:" not in output
+
+
+def test_probe_connects_directly_whatever_the_proxy_variables_say(tmp_path, fake_backend,
+                                                                  monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{dead}")
+    server = fake_backend("vllm", [FakeModel("seeing")])
+    code, output = invoke(setup_registry(tmp_path, server), "probe", "seeing", "--no-record")
+    assert code == 0, output
+    assert "status:        online (seeing)" in output

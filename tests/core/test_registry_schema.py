@@ -89,7 +89,7 @@ def test_invalid_entry_names_index_name_field_and_reason() -> None:
     issue = info.value.issues[0]
     assert (issue.index, issue.name, issue.field) == (1, "broken", "backend_config.port")
     text = str(info.value)
-    assert "reg.json" in text and "entry 1 ('broken')" in text
+    assert "reg.json" in text and "entry #2 ('broken')" in text
     assert "backend_config.port" in text and "integer" in text
 
 
@@ -101,13 +101,13 @@ def test_missing_required_field_is_named() -> None:
 
 
 def test_entry_that_is_not_an_object() -> None:
-    with pytest.raises(RegistryValidationError, match="entry 0: must be a JSON object"):
+    with pytest.raises(RegistryValidationError, match="entry #1: must be a JSON object"):
         parse_entries(["just a string"])
 
 
 def test_duplicate_names_are_rejected() -> None:
     with pytest.raises(RegistryValidationError, match=r"duplicate name 'twin' \(first used by "
-                       r"entry 0\)"):
+                       r"entry #1\)"):
         parse_entries([_entry("twin"), _entry("twin")])
 
 

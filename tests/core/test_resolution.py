@@ -1,4 +1,4 @@
-"""Role resolution order (REFERENCE section 4): preferred, priority, deprecated, drift."""
+"""Role resolution order: preferred, priority, deprecated, drift."""
 
 from __future__ import annotations
 

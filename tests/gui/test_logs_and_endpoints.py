@@ -82,7 +82,7 @@ def test_gui_probe_accepts_a_server_that_does_not_stream(window: MainWindow, fak
     assert runtime.online and runtime.probe_ok, runtime.probe_text
     assert "did not stream" in runtime.probe_text
     status = ws.model.index(ws.doc.row_of("vision-a"), COLUMN_INDEX["probe"])
-    assert status.data() == "online, vision ok"
+    assert status.data() == "online (vision-a), vision ok"
     run(wait_for(lambda: ws.doc.entry("vision-a").probes is not None))
 
 

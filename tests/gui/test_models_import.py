@@ -7,9 +7,9 @@ from pathlib import Path
 
 from imageworks_gui.gui.main_window import MainWindow
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE
-from imageworks_gui.gui.models.controller import start_command
 from imageworks_gui.gui.models.discover_dialog import DiscoverDialog, parse_ports
 from imageworks_gui.gui.models.import_dialog import ManifestImportDialog
+from imageworks_gui.services.backends.endpoints import start_command
 from tests.gui.conftest import make_snapshot, wait_for
 from tests.support.fake_backend import FakeModel
 
@@ -86,10 +86,16 @@ def test_discover_local_backends_and_add_chosen_models(window: MainWindow, fake_
 
     dialog.tree.topLevelItem(1).setCheckState(0, Qt.CheckState.Unchecked)
     dialog.add_button.click()
+    run(wait_for(lambda: dialog.added))
     new = ws.doc.entries[-1]
     assert new.served_model_id == "llava:13b"
     assert new.backend_config.port == server.port
     assert new.capabilities.vision is True
+    # The server said "vision"; the roles come only because the vision probe passed.
+    assert new.roles == ["caption", "keywords", "description"]
+    assert new.probes.vision.vision_ok is True
+    assert "passed the vision probe" in dialog.status.text()
+    assert dialog.tree.topLevelItem(0).text(4) == "(already in the registry)"
     assert len(ws.doc) == 4
 
 
@@ -122,13 +128,13 @@ def test_probe_shows_online_vision_and_offline_with_start_command(window: MainWi
     ws.probe_action.trigger()
     run(wait_for(lambda: "Probed" in ws.messages.label.text(), timeout=20))
     status = model.index(ws.doc.row_of("vision-a"), COLUMN_INDEX["probe"])
-    assert status.data() == "online, vision ok"
+    assert status.data() == "online (vision-a), vision ok"
     offline = model.index(ws.doc.row_of("text-b"), COLUMN_INDEX["probe"])
-    assert offline.data() == "offline"
+    assert offline.data() == "not running"
     tip = offline.data(3)  # ToolTipRole
     assert "ollama serve" in tip
     assert ws.doc.entry("vision-a").probes.vision.vision_ok is True
-    assert "1 online" in ws.messages.label.text()
+    assert "1 passed" in ws.messages.label.text()
     old = ws.doc.entry("old-c")
     assert start_command(old) == (f"llama-server -m /nonexistent/model.gguf --port "
                                   f"{old.backend_config.port} --alias old-c")
@@ -137,7 +143,7 @@ def test_probe_shows_online_vision_and_offline_with_start_command(window: MainWi
 def test_startup_check_marks_offline_entries_with_the_start_command(window: MainWindow,
                                                                     fake_backend,
                                                                     run) -> None:
-    server = fake_backend("vllm", [FakeModel("vision-a")])
+    server = fake_backend("vllm", [FakeModel("some-other")])
     ws = window.models
     entry = ws.doc.entry("vision-a")
     from imageworks_gui.core.registry import replace_entry
@@ -145,9 +151,14 @@ def test_startup_check_marks_offline_entries_with_the_start_command(window: Main
     ws.model.setData(ws.model.index(0, 0), replace_entry(entry, backend_config={
         "port": server.port, "model_path": entry.backend_config.model_path}), ENTRY_ROLE)
     results = run(ws.controller.check_online())
-    assert results["vision-a"] is True
+    # It answers, but serves neither the entry's name nor a served_model_id or alias.
+    assert results["vision-a"].state == "serves other models"
+    assert "names no served model" in ws.model.index(0, COLUMN_INDEX["probe"]).data(3)
+    ws.model.setData(ws.model.index(0, COLUMN_INDEX["served_model_id"]), "some-other")
+    results = run(ws.controller.check_online())
+    assert results["vision-a"].online
     status = ws.model.index(ws.doc.row_of("old-c"), COLUMN_INDEX["probe"])
-    assert status.data() == "offline"
+    assert status.data() == "not running"
     port = ws.doc.entry("old-c").backend_config.port
     assert f"llama-server -m /nonexistent/model.gguf --port {port}" in status.data(3)
 

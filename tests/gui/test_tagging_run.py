@@ -168,8 +168,8 @@ def test_role_pickers_show_resolved_model_state_and_choice(tmp_path, workspace_f
 
     run(flow())
     combo = ws.roles.combos["keywords"]
-    assert combo.itemText(0) == "Automatic: Fake Vision (online)"
-    assert combo.itemText(2) == "offline-model (offline, locked, vision probe failed)"
+    assert combo.itemText(0) == "Automatic: Fake Vision (online (seeing-model))"
+    assert combo.itemText(2) == "offline-model (not running, locked, vision probe failed)"
     assert ws.roles.combos["caption"].count() == 2
     combo.setCurrentIndex(2)
     combo.activated.emit(2)

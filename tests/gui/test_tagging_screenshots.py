@@ -1,4 +1,4 @@
-"""`make screenshots` renders every documented state at 1440x900 from the real window."""
+"""`make screenshots` renders every documented state from the real window."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ EXPECTED = [
     "settings-dialog.png", "models-dark.png", "tagging-grid.png", "tagging-review.png",
     "tagging-write-summary.png", "first-run-no-backend.png",
 ]
+SIZED = {"models-1024x700.png": (1024, 700), "models-1920x1080.png": (1920, 1080)}
+"""The Models table at the smallest and the largest supported window size."""
 
 
 def test_screenshot_command_renders_every_state(tmp_path):
@@ -24,10 +26,11 @@ def test_screenshot_command_renders_every_state(tmp_path):
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     names = sorted(p.name for p in out.glob("*.png"))
-    assert names == sorted(EXPECTED)
-    for name in EXPECTED:
+    assert names == sorted([*EXPECTED, *SIZED])
+    for name in [*EXPECTED, *SIZED]:
         image = QImage(str(out / name))
-        assert (image.width(), image.height()) == (1440, 900), name
+        width, height = SIZED.get(name, (1440, 900))
+        assert (image.width(), image.height()) == (width, height), name
         # Not a blank render: a real window has many distinct colours.
-        colours = {image.pixel(x, y) for x in range(0, 1440, 37) for y in range(0, 900, 29)}
+        colours = {image.pixel(x, y) for x in range(0, width, 37) for y in range(0, height, 29)}
         assert len(colours) > 20, name

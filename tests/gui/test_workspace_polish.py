@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from imageworks_gui.gui.main_window import MainWindow
 from imageworks_gui.gui.models.columns import COLUMN_INDEX
 from imageworks_gui.gui.tagging.delegate import CELL
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
+from tests.gui.conftest import wait_for
 from tests.gui.tagging_support import exiftool_set, make_photos, wait_until
 
 
@@ -131,21 +133,21 @@ def test_role_pickers_check_backends_when_first_shown_and_after_registry_edits(
     window.tabs.setCurrentWidget(ws)
 
     async def first() -> None:
-        await wait_until(lambda: "offline" in combo.itemText(0))
+        await wait_until(lambda: "not running" in combo.itemText(0))
 
     run(first())
-    assert ws.backend_states.online.get("vision-a") is False
+    assert ws.backend_states.online["vision-a"].state == "not running"
     # A registry edit makes the pickers re-check by themselves.
     ws.backend_states.online = {}
     model = window.models.model
     model.setData(model.index(0, COLUMN_INDEX["display_name"]), "Vision Renamed")
 
     async def again() -> None:
-        await wait_until(lambda: ws.backend_states.online.get("vision-a") is False
+        await wait_until(lambda: "vision-a" in ws.backend_states.online
                          and "Vision Renamed" in combo.itemText(0))
 
     run(again())
-    assert "offline" in combo.itemText(0)
+    assert "not running" in combo.itemText(0)
 
 
 def test_first_run_without_a_model_server_says_which_server_and_how_to_start_it(
@@ -188,7 +190,7 @@ def test_first_run_without_a_model_server_says_which_server_and_how_to_start_it(
         assert runtime.online is False and command in runtime.probe_text
         status = win.models.model.index(0, COLUMN_INDEX["probe"])
         assert command in status.data(Qt.ItemDataRole.ToolTipRole)
-        assert "offline" in status.data()
+        assert "not running" in status.data()
         assert ws.controller.session.counts()["untagged"] == 1
         assert not ws.review_pane.approve_all_button.isEnabled()  # nothing to approve
     finally:
@@ -199,7 +201,7 @@ def test_first_run_without_a_model_server_says_which_server_and_how_to_start_it(
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1280, 800)])
-def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtbot,
+def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtbot, run,
                                                          size: tuple[int, int]) -> None:
     window.resize(*size)
     window.tabs.setCurrentWidget(window.tagging)
@@ -213,7 +215,7 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
         proposed_description=long_words, proposed_keywords=long_words.split()[:12]))
     scroll = pane.findChild(QScrollArea)
     # Layout settles over a few event-loop turns; on a busy machine 50 ms is not always enough.
-    qtbot.waitUntil(lambda: scroll.widget().width() <= scroll.viewport().width(), timeout=3000)
+    run(wait_for(lambda: scroll.widget().width() <= scroll.viewport().width(), timeout=3.0))
     assert window.width() == size[0]
     assert scroll.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     # The "Proposed" column is entirely inside the pane (not clipped at its right edge).
@@ -226,7 +228,7 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
     assert ws.grid.viewport().width() >= CELL.width() and spare < 24
 
     window.tabs.setCurrentWidget(window.models)
-    qtbot.wait(50)
+    run(asyncio.sleep(0.05))
     details = window.models.details
     assert details.isVisible() and details.width() >= details.minimumWidth()
     assert details.mapTo(window, QPoint(details.width(), 0)).x() <= window.width()
@@ -234,7 +236,7 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
 
 def test_start_command_does_not_name_the_gguf_model_twice() -> None:
     from imageworks_gui.core.registry import RegistryEntry
-    from imageworks_gui.gui.models.controller import start_command
+    from imageworks_gui.services.backends.endpoints import start_command
 
     entry = RegistryEntry.model_validate({
         "name": "gemma", "backend": "gguf",

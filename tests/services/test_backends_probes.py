@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from imageworks_gui.core.registry import RegistryEntry, parse_entries
+from imageworks_gui.core.registry import RegistryEntry, parse_entries, replace_entry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends import (
     discover_backends,
     entry_with_probe_results,
     probe_entry,
+    with_vision_checked,
 )
 from tests.support.fake_backend import FakeModel
 from tests.support.ports import closed_port
@@ -74,14 +75,16 @@ async def test_probe_of_a_stopped_server(http):
     port = closed_port()
     e = entry(f"http://127.0.0.1:{port}/v1", "m")
     report = await probe_entry(http, e, Settings.model_validate({"backend": {"max_retries": 0}}))
-    assert not report.online and not report.ok
+    assert not report.online and not report.ok and report.state == "not running"
     assert f"nothing is listening on 127.0.0.1:{port}" in report.message
 
 
 async def test_probe_reports_a_name_the_server_does_not_serve(http, fake_backend):
     server = fake_backend("vllm", [FakeModel("a"), FakeModel("b")])
     report = await probe_entry(http, entry(server.base_url, "c"), Settings())
-    assert report.online and report.served_listed is False
+    # The server answers, but "online" means it serves this model: it does not.
+    assert not report.online and report.served_listed is False
+    assert report.state == "serves other models" and report.status().served == ("a", "b")
     assert "'c' is not served" in report.message and "served: a, b" in report.message
 
 
@@ -130,12 +133,44 @@ async def test_discovery_finds_every_flavour(http, fake_backend):
     ]
     candidates = [m.to_registry_entry() for m in found]
     llava = candidates[3]
-    assert llava.capabilities.has("vision") and llava.roles == [
-        "caption", "keywords", "description"]
+    assert llava.capabilities.has("vision")
     assert llava.backend_config.port == ollama.port and llava.served_model_id == "llava:7b"
-    # Unknown vision: no roles are claimed until a probe proves it.
-    assert candidates[0].roles == [] and candidates[0].name == "qwen-qwen2-5-vl-7b-instruct-vllm"
+    # No vision role is claimed, whatever the server says, until a vision probe proves it.
+    assert all(c.roles == [] for c in candidates)
+    assert candidates[0].name == "qwen-qwen2-5-vl-7b-instruct-vllm"
     parse_entries([c.to_json_dict() for c in candidates])  # all valid and uniquely named
+
+
+async def test_lm_studio_is_a_known_backend_and_says_which_models_see(http, fake_backend):
+    studio = fake_backend("lmstudio", [FakeModel("qwen2-vl-7b-instruct"),
+                                       FakeModel("llama-3.2-3b", vision=False, sees=False)])
+    found = await discover_backends(http, ports=[studio.port])
+    assert [(m.backend, m.served_name, m.vision) for m in found] == [
+        ("lmstudio", "qwen2-vl-7b-instruct", True), ("lmstudio", "llama-3.2-3b", False)]
+    assert "GET /api/v0/models" in studio.paths
+    entries, warnings = parse_entries([m.to_registry_entry().to_json_dict() for m in found])
+    assert warnings == []  # saved, then loaded without "unknown backend 'lmstudio'"
+    assert entries[0].capabilities.vision is True and entries[1].capabilities.vision is False
+
+
+async def test_vision_is_probed_before_a_discovered_model_gets_vision_roles(http,
+                                                                             fake_backend):
+    server = fake_backend("vllm", [FakeModel("sees-well"), FakeModel("blind-one", sees=False)])
+    found = await discover_backends(http, ports=[server.port])
+    assert [m.vision for m in found] == [None, None]  # vLLM does not tell
+    settings = Settings.model_validate({"backend": {"max_retries": 0}})
+    seeing, note = await with_vision_checked(http, found[0].to_registry_entry(), settings)
+    assert seeing.roles == ["caption", "keywords", "description"]
+    assert seeing.capabilities.vision is True and "passed the vision probe" in note
+    assert seeing.probes.vision.vision_ok is True
+    blind, note = await with_vision_checked(http, found[1].to_registry_entry(), settings)
+    assert blind.roles == [] and blind.capabilities.vision is False
+    assert "did not pass the vision probe" in note
+    # A server that says "no vision" is not asked to look at images.
+    text_only = replace_entry(found[0].to_registry_entry(), capabilities={"vision": False})
+    before = len(server.records)
+    kept, note = await with_vision_checked(http, text_only, settings)
+    assert kept.roles == [] and len(server.records) == before and "no vision" in note
 
 
 async def test_discovery_with_nothing_running(http):

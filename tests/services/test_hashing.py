@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from imageworks_gui.core.entry_transitions import lock as lock_entry
+from imageworks_gui.core.entry_transitions import unlock as unlock_entry
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.resolution import RoleResolutionError, select_model
 from imageworks_gui.services.hash_cache import HashCache
@@ -19,7 +21,7 @@ from imageworks_gui.services.hashing import (
     NotHashableError,
     compute_artifact_hashes,
 )
-from imageworks_gui.services.verification import lock_entry, unlock_entry, verify_entry
+from imageworks_gui.services.verification import verify_entry
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -264,7 +266,7 @@ def test_verify_errors(tmp_path: Path) -> None:
 
 def test_lock_and_unlock_helpers(tmp_path: Path) -> None:
     _snapshot(tmp_path)
-    with pytest.raises(ValueError, match="verify m --lock"):
+    with pytest.raises(ValueError, match="no measured hash to lock to: verify it first"):
         lock_entry(_entry(tmp_path))
     verified = verify_entry(_entry(tmp_path)).entry
     assert not verified.is_locked

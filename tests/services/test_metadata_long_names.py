@@ -28,7 +28,7 @@ def test_a_jpeg_with_a_252_character_name_is_written_in_the_file(photos, pool, a
     assert outcome.status == "written", outcome.reason
     assert keywords(photo) == ["long"]
     assert not list(photos.glob(".iwtmp-*"))
-    undone = writer.undo(str(writer.list_batches()[0].batch_id))
+    undone = writer.undo(str(writer.journal.list_batches()[0].batch_id))
     assert [o.status for o in undone.outcomes] == ["written"]
     assert keywords(photo) == []
 

@@ -65,14 +65,14 @@ def test_journal_survives_a_restart(photos, pool, app_dirs):
     assert batch_id and (app_dirs / "data" / "journal" / f"{batch_id}.jsonl").is_file()
 
     restarted = MetadataWriter(pool)  # a new process would build exactly this
-    batches = restarted.list_batches()
+    batches = restarted.journal.list_batches()
     assert [b.batch_id for b in batches] == [batch_id]
     assert batches[0].files == 1 and batches[0].committed == 1
     assert restarted.journal.last_undoable() == batch_id
     restarted.undo(batch_id)
     assert ph.dump(photo) == before
     assert restarted.journal.last_undoable() is None
-    kinds = [(b.kind, b.undone_at is not None) for b in restarted.list_batches()]
+    kinds = [(b.kind, b.undone_at is not None) for b in restarted.journal.list_batches()]
     assert sorted(kinds) == [("undo", False), ("write", True)]
 
 
@@ -116,7 +116,7 @@ def test_a_batch_that_changed_nothing_leaves_no_journal(photos, pool, app_dirs):
     writer = MetadataWriter(pool)
     result = writer.write_batch([Proposal(path=str(photo), keywords=["tree"])])
     assert result.outcomes[0].status == "unchanged" and result.batch_id is None
-    assert writer.list_batches() == []
+    assert writer.journal.list_batches() == []
 
 
 def damage(journal: Path, after_line: int = 1) -> None:
@@ -135,7 +135,7 @@ def test_a_damaged_journal_is_listed_and_its_intact_files_undone(photos, pool, a
     batch_id = str(writer.write_batch([proposal(a), proposal(b)]).batch_id)
     damage(app_dirs / "data" / "journal" / f"{batch_id}.jsonl", after_line=1)
 
-    listed = {s.batch_id: s for s in writer.list_batches()}
+    listed = {s.batch_id: s for s in writer.journal.list_batches()}
     assert batch_id in listed and listed[batch_id].damaged_lines == [2]
     assert writer.journal.last_undoable() == batch_id  # never skips to the older batch
     undone = writer.undo(batch_id)
@@ -152,7 +152,7 @@ def test_a_journal_with_a_damaged_header_is_still_listed(photos, pool, app_dirs)
     journal = app_dirs / "data" / "journal" / f"{batch_id}.jsonl"
     lines = journal.read_text(encoding="utf-8").splitlines(keepends=True)
     journal.write_text("garbage\n" + "".join(lines[1:]), encoding="utf-8")
-    (summary,) = writer.list_batches()
+    (summary,) = writer.journal.list_batches()
     assert summary.batch_id == batch_id and summary.damaged_lines == [1]
     assert summary.created_at.startswith(batch_id[:4])
     assert writer.journal.last_undoable() == batch_id

@@ -176,7 +176,7 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"entries": []}, "root must be a JSON list"),
-    ([_entry("a", backend_config={"port": "x"})], "entry 0 ('a'): field 'backend_config.port'"),
+    ([_entry("a", backend_config={"port": "x"})], "entry #1 ('a'): field 'backend_config.port'"),
     ([_entry("a"), _entry("a")], "duplicate name 'a'"),
     ([_entry("")], "name must not be empty"),
 ])

@@ -107,6 +107,12 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                 data = [{"id": m.name, "object": "model", "created": 0,
                          "owned_by": OWNED_BY[fl]} for m in state.models]
                 return self._send(200, {"object": "list", "data": data})
+            if fl == "lmstudio" and path == "/api/v0/models":
+                # LM Studio's native REST API: "type" is llm, vlm or embeddings.
+                return self._send(200, {"object": "list", "data": [
+                    {"id": m.name, "object": "model", "type": "vlm" if m.vision else "llm",
+                     "publisher": "fake", "arch": "fake", "state": "loaded",
+                     "max_context_length": 8192} for m in state.models]})
             if fl == "ollama" and path == "/api/version":
                 return self._send(200, {"version": "0.12.3"})
             if fl == "ollama" and path == "/api/tags":

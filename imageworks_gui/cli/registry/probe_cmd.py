@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
 import typer
 
 from imageworks_gui.cli.console import Part, line, styled, warning_line
@@ -18,6 +17,7 @@ from imageworks_gui.cli.registry._common import (
     open_registry,
     save_registry,
 )
+from imageworks_gui.core.entry_transitions import merge_discovered
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends import (
@@ -27,6 +27,8 @@ from imageworks_gui.services.backends import (
     entry_with_probe_results,
     probe_entry,
 )
+from imageworks_gui.services.backends.discover import with_vision_checked
+from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
@@ -47,16 +49,19 @@ def warn_off_machine(entry: RegistryEntry) -> None:
 
 
 async def _probe(entry: RegistryEntry, settings: Settings, vision: bool | None) -> ProbeReport:
-    async with httpx.AsyncClient() as http:
+    async with make_http_client(settings) as http:
         return await probe_entry(http, entry, settings, check_vision=vision)
 
 
-def _show(report: ProbeReport) -> None:
+def _show(entry: RegistryEntry, report: ProbeReport) -> None:
     def mark(value: bool | None) -> Part:
         return {True: ("yes", "green"), False: ("no", "red"), None: "-"}[value]
 
     console.print(f"{report.entry} ({report.backend} at {report.endpoint})")
-    console.print(line("  online:        ", mark(report.online)))
+    status = report.status()
+    console.print(f"  status:        {status.text}")
+    if not status.online:
+        console.print(f"                 {status.describe(entry)}")
     console.print(line(f"  served name:   {report.served_name or '-'} (listed: ",
                        mark(report.served_listed), ")"))
     console.print(line("  text chat:     ", mark(report.text_ok)))
@@ -88,7 +93,7 @@ def probe(
     entry = get_entry(entries, name)
     warn_off_machine(entry)
     report = asyncio.run(_probe(entry, _settings(), vision))
-    _show(report)
+    _show(entry, report)
     if record and report.online:
         fresh = store.load()  # re-read so edits made while probing are kept
         current = next((e for e in fresh if e.name == name), None)
@@ -101,8 +106,14 @@ def probe(
 
 
 async def _discover(ports: list[int] | None, host: str) -> list[DiscoveredModel]:
-    async with httpx.AsyncClient() as http:
+    async with make_http_client(_settings()) as http:
         return await discover_backends(http, host=host, ports=ports)
+
+
+async def _vision_checked(candidates: list[RegistryEntry]) -> list[tuple[RegistryEntry, str]]:
+    settings = _settings()
+    async with make_http_client(settings) as http:
+        return [await with_vision_checked(http, c, settings) for c in candidates]
 
 
 @app.command("discover")
@@ -128,10 +139,12 @@ def discover(
                       f"({vision})")
     if add and found:
         store, entries = open_registry(ctx)
-        served = {(e.backend_config.port, e.served_model_id) for e in entries}
-        names = {e.name for e in entries}
-        new = [c for c in candidates if (c.backend_config.port, c.served_model_id) not in served
-               and c.name not in names]
+        new = merge_discovered(entries, candidates)
+        checked = asyncio.run(_vision_checked(new)) if new else []
+        for _entry, note in checked:
+            console.print(note, markup=False)
+        entries = store.load()  # re-read: edits made while probing are kept
+        new = merge_discovered(entries, [e for e, _note in checked])
         if new:
             save_registry(store, [*entries, *new])
         console.print(f"Added {len(new)} entr{'y' if len(new) == 1 else 'ies'} to {store.path}")

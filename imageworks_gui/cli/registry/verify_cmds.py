@@ -25,6 +25,7 @@ from imageworks_gui.cli.registry._common import (
     save_problem,
     save_registry,
 )
+from imageworks_gui.core.entry_transitions import changed_files, lock, lock_target, relock, unlock
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.services.hashing import HashingCancelled
 from imageworks_gui.services.registry_store import (
@@ -34,7 +35,7 @@ from imageworks_gui.services.registry_store import (
     RegistryStore,
     check_replaceable,
 )
-from imageworks_gui.services.verification import VerifyOutcome, unlock_entry, verify_entry
+from imageworks_gui.services.verification import VerifyOutcome, verify_entry
 
 
 def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyOutcome:
@@ -66,7 +67,7 @@ def _report(outcome: VerifyOutcome) -> None:
         for path in paths:
             err_console.print(f"  {label}: {path}")
     err_console.print(f"  Restore the files and verify again, or run 'imageworks-model-registry "
-                      f"unlock {entry}' to accept the change.")
+                      f"lock {entry}' to accept the changed files.")
 
 
 def _save_outcomes(store: RegistryStore, entries: list[RegistryEntry],
@@ -171,21 +172,40 @@ def verify(
 def lock_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Entry to lock."),
-    deep: bool = typer.Option(False, "--deep", help="Ignore the hash cache."),
+    deep: bool = typer.Option(False, "--deep", help="Ignore the hash cache when hashing."),
 ) -> None:
-    """Hash an entry's files now and lock it on them (same as 'verify NAME --lock')."""
-    _run(ctx, [name], lock=True, deep=deep)
+    """Lock an entry to its files as last measured (hashing them first when never measured).
+
+    On a drifted entry this accepts the changed files the last verify found (like Re-lock to
+    Current in the app). Use 'verify NAME --lock' to hash the files now and lock on them.
+    """
+    store, entries = open_registry(ctx)
+    entry = get_entry(entries, name)
+    if entry.is_locked and not entry.drifted:
+        console.print(f"{name} is already locked")
+        return
+    if lock_target(entry) is None:
+        _run(ctx, [name], lock=True, deep=deep)
+        return
+    accepted = changed_files(entry) if entry.drifted else None
+    updated = relock(entry) if entry.drifted else lock(entry)
+    save_registry(store, [updated if e.name == name else e for e in entries])
+    expected = updated.version_lock.expected_aggregate_sha256 if updated.version_lock else None
+    console.print(f"{name} locked to aggregate {expected}")
+    for label, paths in (accepted or {}).items():
+        for path in paths:
+            console.print(f"  accepted {label}: {path}")
 
 
 @app.command("unlock")
 def unlock_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Entry to unlock.")
                ) -> None:
-    """Remove the version lock (accepts changed files; the old hash is kept for reference)."""
+    """Remove the version lock (the old hash is kept for reference; drift no longer blocks)."""
     store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
     if not entry.is_locked:
         console.print(f"{name} is not locked")
         return
-    updated = unlock_entry(entry)
+    updated = unlock(entry)
     save_registry(store, [updated if e.name == name else e for e in entries])
     console.print(f"{name} unlocked")

@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -22,6 +21,7 @@ from imageworks_gui.core.resolution import RoleResolutionError
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.tagging import Progress as RunProgress
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.paths import data_dir
 from imageworks_gui.services.pipeline import (
@@ -302,7 +302,7 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
                       collected: list[TagResult] | None, summary: Path | None) -> int:
-    async with httpx.AsyncClient() as http:
+    async with make_http_client(settings) as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,

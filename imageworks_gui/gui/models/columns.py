@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.models.document import RuntimeState
-from imageworks_gui.services.backends.adapters import base_url_for
+from imageworks_gui.services.backends.endpoints import base_url_for
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -103,21 +103,17 @@ def verify_tooltip(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
         lines.append("Restore the files, or use Re-lock to current to accept them.")
     elif record.status == "error":
         lines.insert(0, f"Verification failed: {record.message or 'unknown error'}")
-    if record.message and record.status != "error":
-        lines.append(record.message)
     return "\n".join(lines)
 
 
-def endpoint(entry: RegistryEntry) -> str:
-    """The base URL the app talks to for this entry."""
-    return base_url_for(entry)
-
-
 def probe_text(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
+    """The Status cell: the server state (``online (served name)`` or why not), then whether
+    the last probe failed and what the vision probe found."""
     parts: list[str] = []
-    if runtime is not None and runtime.online is not None:
-        parts.append("offline" if not runtime.online else
-                     "online, not ready" if runtime.probe_ok is False else "online")
+    if runtime is not None and runtime.server is not None:
+        parts.append(runtime.server.text)
+    if runtime is not None and runtime.probe_ok is False and runtime.online:
+        parts.append("probe FAILED")  # it answers, but a chat or vision check failed
     vision = entry.probes.vision if entry.probes else None
     if vision is not None and vision.vision_ok is not None:
         parts.append("vision ok" if vision.vision_ok else "no vision")
@@ -176,8 +172,6 @@ class Column:
     checkable: bool = False
     """Shown as a check box (bool field ``key``)."""
     sort: Callable[[RegistryEntry, RuntimeState | None], Any] | None = None
-    runtime: bool = False
-    """Depends on runtime state (progress, online), refreshed on ``runtime_changed``."""
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -187,19 +181,19 @@ COLUMNS: tuple[Column, ...] = (
            "drag rows to change it"),
     Column("display_name", "Display name", lambda e, r: e.display_name or "", editable=True),
     Column("backend", "Backend", lambda e, r: e.backend, editable=True),
-    Column("endpoint", "Endpoint", lambda e, r: endpoint(e), tooltip=endpoint_tooltip),
+    Column("endpoint", "Endpoint", lambda e, r: base_url_for(e), tooltip=endpoint_tooltip),
     Column("served_model_id", "Served name", lambda e, r: e.served_model_id or "",
            editable=True, header_tip="Model name sent to the server (served_model_id)"),
     Column("roles", "Roles", lambda e, r: ", ".join(e.roles), editable=True,
            header_tip="Roles this model fills; click to edit"),
     Column("capabilities", "Capabilities", lambda e, r: _caps_text(e), editable=True),
-    Column("probe", "Status", probe_text, tooltip=probe_tooltip, runtime=True,
-           header_tip="Online/offline and vision probe results"),
+    Column("probe", "Status", probe_text, tooltip=probe_tooltip,
+           header_tip="Whether the server answers and serves this model, and probe results"),
     Column("lock", "Lock", lambda e, r: "Locked" if e.is_locked else "Unlocked",
            header_tip="Click to lock to the current hash or to unlock",
            tooltip=lambda e, r: ("Locked: click to unlock" if e.is_locked
                                  else "Unlocked: click to lock to the current files")),
-    Column("verification", "Verification", verify_text, tooltip=verify_tooltip, runtime=True,
+    Column("verification", "Verification", verify_text, tooltip=verify_tooltip,
            sort=lambda e, r: verify_state(e, r).value),
     Column("last_verified", "Last verified",
            lambda e, r: format_timestamp(e.version_lock.last_verified if e.version_lock else None),

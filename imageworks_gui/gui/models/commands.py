@@ -6,10 +6,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
+from imageworks_gui.core.entry_transitions import measurements, with_measurements
 from imageworks_gui.core.registry import RegistryEntry
 
 if TYPE_CHECKING:
     from imageworks_gui.gui.models.document import RegistryDocument
+
+
+def _landing(doc: RegistryDocument, name: str, left: RegistryEntry,
+             target: RegistryEntry) -> RegistryEntry:
+    """``target``, keeping any measurement recorded since ``left`` was put in place.
+
+    A verification or probe is never undone: when the entry now holds measurements that
+    ``left`` did not, they are carried into ``target`` (whose lock then decides the status).
+    """
+    current = doc.entry(name)
+    if current is None or measurements(current) == measurements(left):
+        return target
+    return with_measurements(target, current)
 
 
 class ReplaceEntryCommand(QUndoCommand):
@@ -23,10 +37,12 @@ class ReplaceEntryCommand(QUndoCommand):
         self._after = after
 
     def redo(self) -> None:
-        self._doc._replace(self._before.name, self._after)
+        name = self._before.name
+        self._doc._replace(name, _landing(self._doc, name, self._before, self._after))
 
     def undo(self) -> None:
-        self._doc._replace(self._after.name, self._before)
+        name = self._after.name
+        self._doc._replace(name, _landing(self._doc, name, self._after, self._before))
 
 
 class InsertEntriesCommand(QUndoCommand):
@@ -43,11 +59,13 @@ class InsertEntriesCommand(QUndoCommand):
         self._doc._insert(self._row, self._entries)
 
     def undo(self) -> None:
-        self._doc._remove_names([e.name for e in self._entries])
+        # Keep what the entries became (measurements included) for a redo.
+        removed = self._doc._remove_names([e.name for e in self._entries])
+        self._entries = [entry for _row, entry in sorted(removed, key=lambda item: item[0])]
 
 
 class RemoveEntriesCommand(QUndoCommand):
-    """Remove entries by name; undo puts each back at its old row."""
+    """Remove entries by name; undo puts each back at its old row, in priority order."""
 
     def __init__(self, doc: RegistryDocument, names: list[str], text: str) -> None:
         super().__init__(text)
@@ -59,6 +77,7 @@ class RemoveEntriesCommand(QUndoCommand):
         self._removed = self._doc._remove_names(self._names)
 
     def undo(self) -> None:
+        # Rows are those before any removal: re-inserting from the top restores the order.
         for row, entry in sorted(self._removed, key=lambda item: item[0]):
             self._doc._insert(row, [entry])
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from imageworks_gui.core.registry import DEFAULT_PORTS, RegistryEntry, replace_entry
+from imageworks_gui.core.entry_transitions import merge_discovered, relock
+from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.context import AppContext
-from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE, endpoint
+from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE
 from imageworks_gui.gui.models.document import RegistryDocument
 from imageworks_gui.gui.models.table_model import RegistryTableModel
+from imageworks_gui.services.backends.status import ServerStatus, check_statuses
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.hash_cache import HashCache
 from imageworks_gui.services.hashing import HashingCancelled
@@ -26,24 +28,15 @@ log = logging.getLogger("imageworks.gui.models")
 _PROGRESS_INTERVAL_S = 0.1
 
 
-def start_command(entry: RegistryEntry) -> str:
-    """The shell command that would start this entry's backend (shown when it is offline)."""
-    cfg = entry.backend_config
-    port = cfg.port or DEFAULT_PORTS.get(entry.backend, 8000)
-    served = entry.served_model_id or entry.name
-    path = cfg.model_path or "<model path>"
-    extra = (" " + " ".join(cfg.extra_args)) if cfg.extra_args else ""
-    if entry.backend == "vllm":
-        return f"vllm serve {path} --port {port} --served-model-name {served}{extra}"
-    if entry.backend == "ollama":
-        return f"ollama serve   (then: ollama pull {served})"
-    if entry.backend == "lmdeploy":
-        return f"lmdeploy serve api_server {path} --server-port {port} --model-name {served}{extra}"
-    if entry.backend == "gguf":
-        # The extra args may already name the .gguf file (model_path is then its folder).
-        model = "" if {"-m", "--model"} & set(cfg.extra_args) else f" -m {path}"
-        return f"llama-server{model} --port {port} --alias {served}{extra}"
-    return f"start the {entry.backend} server on port {port}"
+def probe_summary(reports: Sequence[Any]) -> str:
+    """The banner after a probe: how many passed and, for each failure, which check and why."""
+    failed = [r for r in reports if not r.ok]
+    text = f"Probed {len(reports)} model(s): {len(reports) - len(failed)} passed"
+    if not failed:
+        return text + "."
+    text += f", {len(failed)} failed. "
+    return text + " ".join(f"{r.entry}: {r.failure}" for r in failed[:3]) + (
+        f" (and {len(failed) - 3} more)" if len(failed) > 3 else "")
 
 
 class ModelsController(QObject):
@@ -57,9 +50,11 @@ class ModelsController(QObject):
     """Number of entries to verify."""
     verify_progress = Signal(str, object, object)  # bytes: multi-GB counts overflow a C int
     """(entry name, bytes done, bytes total)."""
-    verify_finished = Signal(str)
-    """A one-line summary of the run."""
-    probe_finished = Signal(str)
+    verify_finished = Signal(str, str)
+    """(one-line summary of the run, message kind: "info" when every entry verified, else
+    "warning")."""
+    probe_finished = Signal(str, str)
+    """(summary, message kind: "info" when every probe passed, else "warning")."""
     message = Signal(str)
 
     def __init__(self, context: AppContext, model: RegistryTableModel,
@@ -121,7 +116,7 @@ class ModelsController(QObject):
                 self.context.update_activity(
                     token, f"Verifying {entry.label} ({index + 1}/{len(names)})…")
                 try:
-                    outcome = await run_blocking(verify_entry, entry, lock=lock, deep=deep,
+                    outcome = await run_blocking(verify_entry, entry, deep=deep,
                                                  progress=progress, cancel=cancel, cache=cache)
                 except HashingCancelled:
                     cancelled = True
@@ -137,7 +132,8 @@ class ModelsController(QObject):
             self._cancel = None
             self.context.end_activity(token)
         summary = self._summary(outcomes, cancelled)
-        self.verify_finished.emit(summary)
+        clean = not cancelled and all(o.status == "verified" for o in outcomes)
+        self.verify_finished.emit(summary, "info" if clean else "warning")
         return outcomes
 
     def _on_progress(self, name: str, done: int, total: int) -> None:
@@ -146,15 +142,14 @@ class ModelsController(QObject):
         self.verify_progress.emit(name, done, total)
 
     def _apply_verification(self, name: str, outcome: VerifyOutcome, lock: bool) -> None:
-        current = self.doc.entry(name)
-        if current is None:
+        """Record the measurement (never undone); a requested lock is then an undoable edit."""
+        if not self.doc.record_measurement(name, outcome.entry):
             return
-        # Only the fields verification owns are taken over, so edits made meanwhile survive.
-        changes: dict[str, Any] = {"version_lock": outcome.entry.version_lock}
-        if outcome.entry.artifacts is not None:
-            changes["artifacts"] = outcome.entry.artifacts
-        new = replace_entry(current, **changes)
-        self.apply_entry(name, new, f"{'Verify and lock' if lock else 'Verify'} {name}")
+        current = self.doc.entry(name)
+        if lock and outcome.status == "verified" and current is not None and (
+                not current.is_locked):
+            self.model.setData(self.model.index(self.doc.row_of(name), COLUMN_INDEX["lock"]),
+                               True)
 
     @staticmethod
     def _summary(outcomes: list[VerifyOutcome], cancelled: bool) -> str:
@@ -176,22 +171,17 @@ class ModelsController(QObject):
     def relock(self, name: str) -> bool:
         """Lock ``name`` to the hash its last verification measured (accepting the drift)."""
         entry = self.doc.entry(name)
-        if entry is None or entry.version_lock is None:
+        if entry is None or not entry.drifted:
             return False
-        record = entry.version_lock.last_verification
-        if record is None or not record.actual_aggregate_sha256:
-            return False
-        vl = entry.version_lock.model_dump(mode="json", exclude_unset=True)
-        vl.update(locked=True, expected_aggregate_sha256=record.actual_aggregate_sha256,
-                  last_verified=record.checked_at or vl.get("last_verified"))
-        vl["last_verification"] = {**vl.get("last_verification", {}), "status": "verified",
-                                   "changed": [], "added": [], "removed": [], "message": None}
-        new = replace_entry(entry, version_lock=vl)
-        return self.apply_entry(name, new, f"Re-lock {name} to current files")
+        return self.apply_entry(name, relock(entry), f"Re-lock {name} to current files")
 
     # -- probes ----
     async def probe(self, names: Sequence[str]) -> list[Any]:
-        """Run the health and vision probes on the named entries concurrently."""
+        """Run the health and vision probes on the named entries concurrently.
+
+        Results are measurements: they are recorded in the entries without an undo step, so
+        edits made while a probe runs stay separate undo steps.
+        """
         from imageworks_gui.services.backends.probes import entry_with_probe_results, probe_entry
 
         token = self.context.begin_activity(f"Probing {len(names)} model(s)…")
@@ -204,69 +194,46 @@ class ModelsController(QObject):
             self.doc.set_runtime(name, busy_text="probing")
             async with limit:
                 report = await probe_entry(self.context.http, entry, self.context.settings)
-            detail = report.message
-            if not report.online:
-                detail = (f"{endpoint(entry)} is not answering ({report.message}). Start it "
-                          f"with: {start_command(entry)}")
-            self.doc.set_runtime(name, online=report.online, probe_ok=report.ok,
-                                 probe_text=detail, busy_text="")
+            if self.doc.entry(name) is None:
+                return report
+            status = report.status()
+            text = (report.message if report.ok else f"Probe failed: {report.failure}"
+                    if status.online else status.describe(entry))
+            self.doc.set_runtime(name, server=status, probe_ok=report.ok, probe_text=text,
+                                 busy_text="")
             current = self.doc.entry(name)
             if current is not None:
-                updated = entry_with_probe_results(current, report)
-                self.apply_entry(name, updated, f"Record probe of {name}")
+                self.doc.record_measurement(name, entry_with_probe_results(current, report))
             return report
 
         try:
-            self.doc.undo_stack.beginMacro(f"Probe {len(names)} model(s)")
-            try:
-                reports = await asyncio.gather(*(one(n) for n in names))
-            finally:
-                self.doc.undo_stack.endMacro()
+            reports = await asyncio.gather(*(one(n) for n in names))
         finally:
             self.context.end_activity(token)
         done = [r for r in reports if r is not None]
-        online = sum(1 for r in done if r.online)
-        self.probe_finished.emit(f"Probed {len(done)} model(s): {online} online, "
-                                 f"{len(done) - online} offline")
+        self.probe_finished.emit(probe_summary(done), "info" if all(r.ok for r in done)
+                                 else "warning")
         return done
 
     async def check_online(self, names: Sequence[str] | None = None,
-                           timeout_s: float = 2.0) -> dict[str, bool]:
-        """Quick reachability check (``GET {base}/models``) shown as online/offline per entry.
-
-        Offline entries get the command that starts their backend in the status tooltip.
-        """
-        import httpx
-
-        from imageworks_gui.services.backends.adapters import base_url_for
-
-        targets = list(names) if names is not None else self.doc.names()
-        results: dict[str, bool] = {}
-
-        async def one(name: str) -> None:
-            entry = self.doc.entry(name)
-            if entry is None:
-                return
-            url = f"{base_url_for(entry)}/models"
-            try:
-                response = await self.context.http.get(url, timeout=httpx.Timeout(timeout_s))
-                online, reason = response.status_code < 500, f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                online, reason = False, type(exc).__name__
-            results[name] = online
-            if self.doc.entry(name) is None:
-                return
-            text = (f"{base_url_for(entry)} answers ({reason}); click Probe to check the model "
-                    f"and its vision" if online else
-                    f"{base_url_for(entry)} is not reachable ({reason}). Start it with: "
-                    f"{start_command(entry)}")
-            self.doc.set_runtime(name, online=online, probe_ok=None, probe_text=text)
-
+                           timeout_s: float = 2.0) -> dict[str, ServerStatus]:
+        """Quick status check (``GET {base}/models``): online only when the server serves the
+        entry's model; otherwise the precise state and what to do, in the status tooltip."""
+        targets = [e for n in (list(names) if names is not None else self.doc.names())
+                   if (e := self.doc.entry(n)) is not None]
         token = self.context.begin_activity("Checking which backends are running…")
         try:
-            await asyncio.gather(*(one(n) for n in targets))
+            results = await check_statuses(self.context.http, targets,
+                                           self.context.settings.backend, timeout_s)
         finally:
             self.context.end_activity(token)
+        for entry in targets:
+            if self.doc.entry(entry.name) is None:
+                continue
+            status = results[entry.name]
+            text = status.describe(entry) + (
+                "; click Probe to check that it answers and sees images" if status.online else "")
+            self.doc.set_runtime(entry.name, server=status, probe_ok=None, probe_text=text)
         return results
 
     # -- discovery and import ----
@@ -280,22 +247,31 @@ class ModelsController(QObject):
         finally:
             self.context.end_activity(token)
 
-    def add_discovered(self, models: Sequence[Any]) -> list[str]:
-        """Add entries for discovered models (names made unique); returns the new names."""
-        entries: list[RegistryEntry] = []
-        taken = set(self.doc.names())
-        for found in models:
-            entry = found.to_registry_entry()
-            name = entry.name
-            n = 2
-            while name in taken:
-                name = f"{entry.name}-{n}"
-                n += 1
-            taken.add(name)
-            entries.append(replace_entry(entry, name=name) if name != entry.name else entry)
+    async def add_discovered(self, models: Sequence[Any]) -> tuple[list[str], list[str]]:
+        """Add entries for discovered models not yet in the registry (names made unique), each
+        vision-probed first: vision roles only for models that passed. Returns the new names
+        and one note per model saying what its probe found."""
+        from imageworks_gui.services.backends.discover import with_vision_checked
+
+        candidates = merge_discovered(self.doc.entries, [m.to_registry_entry() for m in models])
+        token = self.context.begin_activity(
+            f"Checking that {len(candidates)} discovered model(s) see images…")
+        limit = asyncio.Semaphore(4)
+
+        async def one(entry: RegistryEntry) -> tuple[RegistryEntry, str]:
+            async with limit:
+                return await with_vision_checked(self.context.http, entry,
+                                                 self.context.settings)
+
+        try:
+            checked = await asyncio.gather(*(one(c) for c in candidates))
+        finally:
+            self.context.end_activity(token)
+        # Names are made unique again: the registry may have changed while probing.
+        entries = merge_discovered(self.doc.entries, [e for e, _note in checked])
         if entries:
             self.doc.add_entries(entries, text=f"Add {len(entries)} discovered model(s)")
-        return [e.name for e in entries]
+        return [e.name for e in entries], [note for _e, note in checked]
 
     async def plan_import(self, manifest: Path, *, hash_files: bool = False) -> Any:
         """The dry-run plan of importing a downloader manifest (nothing changes)."""

@@ -12,9 +12,11 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QMouseEvent, QPalette
+from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -22,20 +24,33 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from imageworks_gui.core.registry import KNOWN_BACKENDS, KNOWN_CAPABILITIES, KNOWN_ROLES
-from imageworks_gui.gui.models.columns import STATE_ROLE, VerifyState
+from imageworks_gui.gui.models.columns import LIST_ROLE, STATE_ROLE, VerifyState
 
 Index = QModelIndex | QPersistentModelIndex
 
 
 class RowDelegate(QStyledItemDelegate):
-    """Base delegate: a selected drifted row keeps a red highlight so it still stands out."""
+    """Base delegate: a selected drifted row keeps a red highlight so it still stands out, and
+    a cell whose text is cut off shows it whole in its tooltip."""
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,
+                  option: QStyleOptionViewItem, index: Index) -> bool:
+        if event is None or event.type() != QEvent.Type.ToolTip or not index.isValid():
+            return super().helpEvent(event, view, option, index)
+        text = elided_text_tip(self, option, index)
+        if text is None:
+            return super().helpEvent(event, view, option, index)
+        QToolTip.showText(event.globalPos(), text, view)
+        return True
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
         super().initStyleOption(option, index)
@@ -45,6 +60,23 @@ class RowDelegate(QStyledItemDelegate):
                 palette.setColor(group, QPalette.ColorRole.Highlight, QColor("#b3261e"))
                 palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
             option.palette = palette  # type: ignore[attr-defined]
+
+
+def elided_text_tip(delegate: QStyledItemDelegate, option: QStyleOptionViewItem,
+                    index: Index) -> str | None:
+    """The tooltip of a cell whose display text does not fit: the whole text, then the cell's
+    own tooltip (None when the text fits)."""
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    if not isinstance(text, str) or not text:
+        return None
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    style = opt.widget.style() if opt.widget is not None else QApplication.style()  # type: ignore[attr-defined]
+    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)  # type: ignore[attr-defined]
+    if opt.fontMetrics.horizontalAdvance(text) + 6 <= rect.width():  # type: ignore[attr-defined]
+        return None
+    own = index.data(Qt.ItemDataRole.ToolTipRole)
+    return text if not own or own == text else f"{text}\n\n{own}"
 
 
 def set_for_selection(delegate: QStyledItemDelegate, model: QAbstractItemModel, index: Index,
@@ -140,14 +172,39 @@ class CheckListDelegate(RowDelegate):
         assert kind in ("roles", "capabilities")
         self.kind = kind
 
+        self.open_editor: CheckListEditor | None = None
+        """The checklist popup being shown (closed by a click on empty table space)."""
+
+    def _choices(self, index: Index) -> tuple[str, ...]:
+        """The standard values, then the custom ones any entry of the registry already uses."""
+        known = KNOWN_ROLES if self.kind == "roles" else KNOWN_CAPABILITIES
+        model = index.model()
+        if isinstance(model, QSortFilterProxyModel):
+            model = model.sourceModel()  # rows the filter hides count too
+        used: set[str] = set()
+        for row in range(model.rowCount()):
+            value = model.index(row, index.column()).data(LIST_ROLE)
+            used.update(value or ())
+        return tuple(known) + tuple(sorted(used - set(known), key=str.casefold))
+
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: Index) -> QWidget:
-        if self.kind == "roles":
-            editor = CheckListEditor(KNOWN_ROLES, "Custom role…", parent)
-        else:
-            editor = CheckListEditor(KNOWN_CAPABILITIES, "Other capability…", parent)
+        placeholder = "Custom role…" if self.kind == "roles" else "Other capability…"
+        editor = CheckListEditor(self._choices(index), placeholder, parent)
         editor.setObjectName(f"{self.kind}Editor")
+        self.open_editor = editor
+        editor.destroyed.connect(lambda *_: setattr(self, "open_editor", None))
         return editor
+
+    def close_open_editor(self) -> bool:
+        """Commit and close the popup if one is open; True when one was."""
+        editor = self.open_editor
+        if editor is None:
+            return False
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self.open_editor = None
+        return True
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
         assert isinstance(editor, CheckListEditor)

@@ -47,6 +47,8 @@ class DiscoverDialog(QDialog):
         self.resize(820, 440)
         self.controller = controller
         self.found: list[Any] = []
+        self.added: list[str] = []
+        """Names of the entries the last Add created."""
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.host_edit = QLineEdit("127.0.0.1")
@@ -120,9 +122,11 @@ class DiscoverDialog(QDialog):
         else:
             self.status.setText(
                 "No model server answered on these ports. Start one, e.g. 'vllm serve MODEL "
-                "--port 8000', 'ollama serve' or 'llama-server -m MODEL.gguf --port 8080', "
-                "then scan again.")
-        self.add_button.setEnabled(bool(self.found))
+                "--port 8000', 'ollama serve', 'llama-server -m MODEL.gguf --port 8080' or "
+                "'lms server start' (LM Studio, port 1234), then scan again.")
+        self.add_button.setEnabled(any(
+            self.tree.topLevelItem(i).checkState(0) == Qt.CheckState.Checked
+            for i in range(self.tree.topLevelItemCount())))
 
     def checked_models(self) -> list[Any]:
         return [self.found[i] for i in range(self.tree.topLevelItemCount())
@@ -133,6 +137,18 @@ class DiscoverDialog(QDialog):
         if not models:
             self.status.setText("Tick at least one model to add.")
             return
-        added = self.controller.add_discovered(models)
-        self.status.setText(f"Added {', '.join(added)}.")
-        self.accept()
+        self.add_button.setEnabled(False)
+        self.status.setText("Probing vision before offering vision roles…")
+        self.controller.context.spawn(self.add(models), "Add discovered models")
+
+    async def add(self, models: list[Any]) -> None:
+        """Probe, then add the models; the dialog stays open showing what each probe found."""
+        try:
+            added, notes = await self.controller.add_discovered(models)
+        finally:
+            self.add_button.setEnabled(True)
+        self.added = added
+        self.show_results(self.found)  # the added rows now read "already in the registry"
+        self.status.setText((f"Added {', '.join(added)}." if added else "Nothing added: "
+                             "those models are already in the registry.")
+                            + ("\n" + "\n".join(notes) if notes else ""))

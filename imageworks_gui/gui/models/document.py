@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
+from imageworks_gui.core.entry_transitions import unique_name, with_measurements
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.gui.models.commands import (
     InsertEntriesCommand,
@@ -16,6 +17,7 @@ from imageworks_gui.gui.models.commands import (
     RemoveEntriesCommand,
     ReplaceEntryCommand,
 )
+from imageworks_gui.services.backends.status import ServerStatus
 from imageworks_gui.services.registry_store import RegistryLoadError, RegistryStore
 
 log = logging.getLogger("imageworks.gui.registry")
@@ -27,8 +29,8 @@ class RuntimeState:
 
     progress: float | None = None
     """0..1 while a verification runs, else None."""
-    online: bool | None = None
-    """Result of the last health probe since the app started (None: not probed)."""
+    server: ServerStatus | None = None
+    """The server state found by the last status check or probe (None: not checked)."""
     probe_ok: bool | None = None
     """True when every probe passed; False when the server answered but a check failed."""
     probe_text: str = ""
@@ -36,6 +38,11 @@ class RuntimeState:
     busy_text: str = ""
     verify_error: str = ""
     """Why the last verification since the app started failed ('' when it did not)."""
+
+    @property
+    def online(self) -> bool | None:
+        """True when the server answers and serves this model; None when not checked."""
+        return None if self.server is None else self.server.online
 
 
 class RegistryDocument(QObject):
@@ -77,6 +84,8 @@ class RegistryDocument(QObject):
         self._store: RegistryStore | None = None
         self._force_next_save = False
         self._external_pending = False
+        self._measured_unsaved = False
+        """A measurement (verify, probe) was recorded since the last save or load."""
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(self._on_fs_event)
         self._watcher.directoryChanged.connect(self._on_fs_event)
@@ -84,7 +93,7 @@ class RegistryDocument(QObject):
         self._fs_timer.timeout.connect(self.check_external_change)
 
     def _on_clean_changed(self, clean: bool) -> None:
-        self.dirty_changed.emit(not clean)
+        self.dirty_changed.emit(not clean or self._measured_unsaved)
 
     # -- reading ----
     @property
@@ -114,13 +123,7 @@ class RegistryDocument(QObject):
 
     def unique_name(self, base: str) -> str:
         """``base`` if unused, else ``base-2``, ``base-3``, ..."""
-        taken = set(self.names())
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
+        return unique_name(base, self.names())
 
     def runtime(self, name: str) -> RuntimeState:
         return self._runtime.setdefault(name, RuntimeState())
@@ -133,7 +136,8 @@ class RegistryDocument(QObject):
 
     @property
     def is_dirty(self) -> bool:
-        return not self.undo_stack.isClean()
+        """Unsaved edits, or measurements recorded since the last save."""
+        return not self.undo_stack.isClean() or self._measured_unsaved
 
     @property
     def read_only(self) -> bool:
@@ -162,6 +166,7 @@ class RegistryDocument(QObject):
         self._runtime = {}
         self._force_next_save = False
         self._external_pending = False
+        self._measured_unsaved = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.reset_done.emit()
@@ -188,7 +193,11 @@ class RegistryDocument(QObject):
         self._store.save(self._entries, force=force or self._force_next_save)
         self._force_next_save = False
         self._external_pending = False
+        was_dirty = self.is_dirty
+        self._measured_unsaved = False
         self.undo_stack.setClean()
+        if was_dirty and self.undo_stack.isClean():
+            self.dirty_changed.emit(False)
         self._watch()
 
     def keep_mine(self) -> None:
@@ -226,6 +235,25 @@ class RegistryDocument(QObject):
 
     def _on_fs_event(self, _path: str) -> None:
         self._fs_timer.start()
+
+    # -- measurements (recorded, never undone) ----
+    def record_measurement(self, name: str, measured: RegistryEntry) -> bool:
+        """Record a verification or probe result into the entry ``name`` outside the undo stack.
+
+        ``measured`` carries the measurement; the entry's current user fields are kept (edits
+        made while hashing or probing survive). Returns False when the entry is gone.
+        """
+        current = self.entry(name)
+        if current is None or self.read_only:
+            return False
+        new = with_measurements(current, measured)
+        if new.to_json_dict() == current.to_json_dict():
+            return True
+        self._replace(name, new)
+        if not self._measured_unsaved:
+            self._measured_unsaved = True
+            self.dirty_changed.emit(True)
+        return True
 
     # -- edits (each pushes one undo command) ----------------------------------------------------
     def replace(self, before: RegistryEntry, after: RegistryEntry, text: str) -> None:
@@ -276,11 +304,12 @@ class RegistryDocument(QObject):
         self.entries_changed.emit()
 
     def _remove_names(self, names: list[str]) -> list[tuple[int, RegistryEntry]]:
+        """Remove the named entries, bottom row first, so each recorded row is its row before
+        the removal (undo re-inserts them top first into exactly those rows)."""
         removed: list[tuple[int, RegistryEntry]] = []
-        for name in names:
-            row = self.row_of(name)
-            if row < 0:
-                continue
+        rows = sorted((r for r in (self.row_of(n) for n in dict.fromkeys(names)) if r >= 0),
+                      reverse=True)
+        for row in rows:
             self.rows_about_to_remove.emit(row, 1)
             removed.append((row, self._entries.pop(row)))
             self.rows_removed.emit()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
 
 from imageworks_gui.core.registry import (
@@ -28,6 +30,9 @@ class FilterBar(QWidget):
                                        "(Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(proxy.set_text)
+        # Ctrl+Z here undoes the last registry edit, as everywhere in the workspace: the
+        # filter is a view setting (cleared with its clear button), not data.
+        self.search.installEventFilter(self)
         self.role_filter = QComboBox()
         self.capability_filter = QComboBox()
         self.backend_filter = QComboBox()
@@ -46,6 +51,14 @@ class FilterBar(QWidget):
         for widget in (self.role_filter, self.capability_filter, self.backend_filter,
                        self.drifted_only):
             layout.addWidget(widget)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.ShortcutOverride:
+            assert isinstance(event, QKeyEvent)
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(
+                    QKeySequence.StandardKey.Redo):
+                return True  # not taken by the line edit: the window's Undo/Redo runs
+        return super().eventFilter(watched, event)
 
     def refresh_choices(self, entries: Sequence[RegistryEntry]) -> None:
         """Offer the known values plus any custom ones the entries use; keep the selection."""

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
+from imageworks_gui.core.entry_transitions import lock, unlock
 from imageworks_gui.core.registry import RegistryEntry, replace_entry
 from imageworks_gui.gui.models.columns import (
     COLUMN_INDEX,
@@ -97,8 +98,9 @@ class RegistryTableModel(QAbstractTableModel):
         col = COLUMNS[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return col.header
-        if role == Qt.ItemDataRole.ToolTipRole and col.header_tip:
-            return col.header_tip
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # The header text too, as a narrow column cuts it off.
+            return f"{col.header}: {col.header_tip}" if col.header_tip else col.header
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -172,8 +174,10 @@ class RegistryTableModel(QAbstractTableModel):
             name = _STATE_ICONS.get(verify_state(entry, runtime))
             return icon(name) if name else None
         if key == "probe":
-            if runtime.online is not None:
-                return icon("online" if runtime.online else "offline")
+            if runtime.probe_ok is False and runtime.online:
+                return icon("error")
+            if runtime.server is not None:
+                return icon("online" if runtime.server.online else "offline")
             vision = entry.probes.vision if entry.probes else None
             if vision is not None and vision.vision_ok is not None:
                 return icon("vision-ok" if vision.vision_ok else "vision-fail")
@@ -245,21 +249,11 @@ class RegistryTableModel(QAbstractTableModel):
             return self._lock_edit(entry, bool(value))
         return None
 
-    def _lock_edit(self, entry: RegistryEntry, lock: bool) -> tuple[RegistryEntry, str] | None:
-        vl = entry.version_lock.model_dump(mode="json", exclude_unset=True) if (
-            entry.version_lock) else {}
-        if not lock:
-            vl["locked"] = False
-            return replace_entry(entry, version_lock=vl), f"Unlock {entry.name}"
-        target = lock_target(entry)
-        if target is None:
-            raise ValueError("there is no hash to lock to yet: verify the entry first "
-                             "(Verify, or click the lock cell to verify and lock)")
-        vl.update(locked=True, expected_aggregate_sha256=target)
-        record = vl.get("last_verification")
-        if isinstance(record, dict) and record.get("actual_aggregate_sha256") == target:
-            record.update(status="verified", changed=[], added=[], removed=[])
-        return replace_entry(entry, version_lock=vl), f"Lock {entry.name}"
+    @staticmethod
+    def _lock_edit(entry: RegistryEntry, locked: bool) -> tuple[RegistryEntry, str] | None:
+        if not locked:
+            return unlock(entry), f"Unlock {entry.name}"
+        return lock(entry), f"Lock {entry.name}"
 
     # -- drag to reorder ----
     def supportedDropActions(self) -> Qt.DropAction:
@@ -355,13 +349,3 @@ class RegistryTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1),
                               _RUNTIME_ROLES)
 
-
-def lock_target(entry: RegistryEntry) -> str | None:
-    """The aggregate hash a lock click would lock to: the last measured one, else the artifacts'."""
-    vl = entry.version_lock
-    record = vl.last_verification if vl else None
-    if record is not None and record.actual_aggregate_sha256:
-        return record.actual_aggregate_sha256
-    if entry.artifacts and entry.artifacts.aggregate_sha256:
-        return entry.artifacts.aggregate_sha256
-    return None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -14,14 +13,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from imageworks_gui.core.registry import (
-    RegistryEntry,
-    replace_entry,
-)
+from imageworks_gui.core.entry_transitions import lock_target
+from imageworks_gui.core.registry import RegistryEntry, replace_entry
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, VerifyState, verify_state
 from imageworks_gui.gui.models.controller import ModelsController
@@ -30,7 +28,8 @@ from imageworks_gui.gui.models.details import DetailsPanel
 from imageworks_gui.gui.models.file_flow import RegistryFileFlow
 from imageworks_gui.gui.models.filter_bar import FilterBar
 from imageworks_gui.gui.models.proxy import RegistryFilterProxy
-from imageworks_gui.gui.models.table_model import RegistryTableModel, lock_target
+from imageworks_gui.gui.models.relock_dialog import relock_confirmation
+from imageworks_gui.gui.models.table_model import RegistryTableModel
 from imageworks_gui.gui.models.table_view import RegistryTableView
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.gui.widgets import MessageBar
@@ -55,7 +54,12 @@ class ModelsWorkspace(QWidget):
         """The last non-modal confirmation or dialog opened (tests answer it)."""
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 4)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.command_bar = QToolBar("Models", self)
+        """First tool row, inside the workspace as in Tagging (the window adds Save/Undo)."""
+        self.command_bar.setMovable(False)
+        self.command_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        layout.addWidget(self.command_bar)
         self.filters = FilterBar(self.proxy, self)
         # Shortcuts to the filter widgets (tests and keyboard focus use them).
         self.search = self.filters.search
@@ -91,6 +95,11 @@ class ModelsWorkspace(QWidget):
         layout.addLayout(self._build_verify_bar())
 
         self._build_actions()
+        for action in self.toolbar_actions():
+            if action is None:
+                self.command_bar.addSeparator()
+            else:
+                self.command_bar.addAction(action)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.model.edit_refused.connect(lambda text: self.messages.show_message(
@@ -98,9 +107,13 @@ class ModelsWorkspace(QWidget):
         self.controller.verify_started.connect(self._on_verify_started)
         self.controller.verify_progress.connect(self._on_verify_progress)
         self.controller.verify_finished.connect(self._on_verify_finished)
-        self.controller.probe_finished.connect(lambda t: self.messages.show_message(t, "info"))
+        self.controller.probe_finished.connect(self.messages.show_message)
         self.file_flow = RegistryFileFlow(self.doc, self.messages, self._open_dialog, self)
         self.doc.entries_changed.connect(self._refresh_filter_choices)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self.table.fit_columns)
+        for signal in (self.doc.entries_changed, self.doc.runtime_changed):
+            signal.connect(lambda *_: self._fit_timer.start())
         self.doc.reset_done.connect(self._update_actions)
         self._refresh_filter_choices()
         self._update_actions()
@@ -286,11 +299,9 @@ class ModelsWorkspace(QWidget):
         gib = 1024 ** 3
         self.verify_label.setText(f"Verifying {name}: {done / gib:.2f} of {total / gib:.2f} GiB")
 
-    def _on_verify_finished(self, summary: str) -> None:
+    def _on_verify_finished(self, summary: str, kind: str) -> None:
         for w in (self.verify_label, self.verify_progress, self.cancel_button):
             w.hide()
-        kind = "warning" if ("Drifted:" in summary or "cancelled" in summary
-                             or "errors 0" not in summary) else "info"
         self.messages.show_message(summary, kind)
         self._update_actions()
 
@@ -299,21 +310,7 @@ class ModelsWorkspace(QWidget):
         drifted = [e.name for e in entries if verify_state(e) is VerifyState.DRIFTED]
         if not drifted:
             return
-        lines = []
-        for name in drifted:
-            entry = self.doc.entry(name)
-            assert entry is not None and entry.version_lock is not None
-            record = entry.version_lock.last_verification
-            lines.append(f"{name}\n  locked:  {entry.version_lock.expected_aggregate_sha256}\n"
-                         f"  current: {record.actual_aggregate_sha256 if record else '?'}")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Re-lock to current files",
-                          "Accept the current files as the new locked state?\n\n"
-                          + "\n\n".join(lines),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setObjectName("relockConfirmation")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Re-lock")
+        box = relock_confirmation([e for e in entries if e.name in drifted], self)
 
         def done(result: int) -> None:
             if QMessageBox.StandardButton(result) == QMessageBox.StandardButton.Yes:
@@ -324,7 +321,6 @@ class ModelsWorkspace(QWidget):
                 self._update_actions()
 
         box.finished.connect(done)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.pending_dialog = box
         box.open()
 
@@ -372,17 +368,19 @@ class ModelsWorkspace(QWidget):
         state.setValue("models/header", self.table.horizontalHeader().saveState())
         state.setValue("models/splitter", self.splitter.saveState())
         state.setValue("models/details_visible", self.details.isVisibleTo(self))
+        state.setValue("models/columns_user_sized", not self.table.auto_fit)
 
     def restore_view_state(self, state: QSettings) -> None:
         header = state.value("models/header")
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)
+        user_sized = state.value("models/columns_user_sized", False)
+        self.table.auto_fit = user_sized in (False, "false")
+        self.table.fit_columns()
         splitter = state.value("models/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
         visible = state.value("models/details_visible", True)
         self.details_toggle_action.setChecked(visible not in (False, "false"))
 
-    def open_paths(self, paths: list[Path]) -> None:
-        """Photos are opened by the Tagging workspace; the Models workspace ignores them."""
-        del paths
+

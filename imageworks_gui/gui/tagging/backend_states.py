@@ -11,6 +11,7 @@ from shiboken6 import isValid
 
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.roles import RolePickers, check_role_backends, registry_entries
+from imageworks_gui.services.backends.status import ServerStatus
 
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
@@ -30,7 +31,8 @@ class BackendStates(QObject):
         super().__init__(parent)
         self.context = context
         self.pickers = pickers
-        self.online: dict[str, bool] = {}
+        self.online: dict[str, ServerStatus] = {}
+        """Entry name -> server status found by this object's last check."""
         self.automatic = True
         """When False only the "Check backends" button starts a check."""
         self._preferred = preferred
@@ -62,10 +64,10 @@ class BackendStates(QObject):
         """Rebuild the pickers from the registry and the known online states."""
         entries = registry_entries(self.context)
         registry = getattr(self.context, "registry", None)
-        online: dict[str, bool] = {}
+        online: dict[str, ServerStatus] = {}
         if registry is not None and hasattr(registry, "runtime"):
             for entry in entries:
-                known = registry.runtime(entry.name).online
+                known = registry.runtime(entry.name).server
                 if known is not None:
                     online[entry.name] = known
         online.update(self.online)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QPaintEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -28,12 +26,11 @@ from imageworks_gui.core.resolution import (
     required_capabilities_for,
     select_model,
 )
-from imageworks_gui.core.settings import BackendSettings
 from imageworks_gui.gui.context import AppContext
-from imageworks_gui.gui.models.controller import start_command
 from imageworks_gui.gui.resources import icon
-from imageworks_gui.services.backends import BackendClient, BackendError
+from imageworks_gui.services.backends.endpoints import start_command
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
+from imageworks_gui.services.backends.status import ServerState, ServerStatus, check_statuses
 from imageworks_gui.services.pipeline import PreflightError
 
 AUTO = ""
@@ -46,9 +43,9 @@ def eligible_entries(entries: Sequence[RegistryEntry], role: str) -> list[Regist
     return [e for e in entries if role in e.roles and all(e.capabilities.has(c) for c in caps)]
 
 
-def entry_state(entry: RegistryEntry, online: bool | None) -> tuple[str, bool]:
+def entry_state(entry: RegistryEntry, status: ServerStatus | None) -> tuple[str, bool]:
     """A short state text for an entry and whether it can be chosen."""
-    parts = ["online" if online else "offline" if online is False else "not checked"]
+    parts = [status.text if status is not None else "not checked"]
     if entry.drifted:
         parts.append("drifted: verify or unlock it")
     elif entry.is_locked:
@@ -59,23 +56,6 @@ def entry_state(entry: RegistryEntry, online: bool | None) -> tuple[str, bool]:
     if entry.deprecated:
         parts.append("deprecated")
     return ", ".join(parts), not entry.drifted
-
-
-async def check_online(http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
-                       settings: BackendSettings, timeout_s: float = 3.0) -> dict[str, bool]:
-    """Entry name -> whether its server answers ``/v1/models`` (all checked concurrently)."""
-
-    async def one(entry: RegistryEntry) -> tuple[str, bool]:
-        client = BackendClient(http, entry, settings)
-        try:
-            async with asyncio.timeout(timeout_s):
-                await client.list_models(retries=0)
-            return entry.name, True
-        except (BackendError, TimeoutError, httpx.HTTPError, ValueError):
-            return entry.name, False
-
-    results = await asyncio.gather(*(one(e) for e in entries))
-    return dict(results)
 
 
 def preflight_message(exc: PreflightError, doc: Any) -> str:
@@ -91,11 +71,13 @@ def preflight_message(exc: PreflightError, doc: Any) -> str:
             lines.append(f"• {report.message}")
             continue
         command = start_command(entry)
-        lines.append(f"• {entry.label} is not running: nothing answers at {report.endpoint}. "
+        status = report.status()
+        lines.append(f"• {entry.label} is {status.text}: {status.describe(entry)}"
+                     if status.state is not ServerState.NOT_RUNNING else
+                     f"• {entry.label} is not running: nothing answers at {report.endpoint}. "
                      f"Start it with:\n    {command}")
-        doc.set_runtime(entry.name, online=False, probe_ok=False,
-                        probe_text=f"{report.endpoint} is not answering. Start it with: "
-                                   f"{command}")
+        doc.set_runtime(entry.name, server=status, probe_ok=False,
+                        probe_text=status.describe(entry))
     return ("Cannot start tagging:\n" + "\n".join(lines) + "\nThen click Run again, or choose "
             "another model in the role pickers above.")
 
@@ -106,21 +88,23 @@ def registry_entries(context: AppContext) -> list[RegistryEntry]:
     return list(getattr(registry, "entries", []) or [])
 
 
-async def check_role_backends(context: AppContext) -> dict[str, bool]:
-    """Online state of every entry that may serve caption, keywords or description."""
+async def check_role_backends(context: AppContext) -> dict[str, ServerStatus]:
+    """Server status of every entry that may serve caption, keywords or description."""
     entries = registry_entries(context)
     wanted = {e.name: e for stage in STAGES for e in eligible_entries(entries, stage)}
-    return await check_online(context.http, list(wanted.values()), context.settings.backend)
+    return await check_statuses(context.http, list(wanted.values()), context.settings.backend)
 
 
-def _state_icon(online: bool | None) -> QIcon:
-    return icon({True: "online", False: "offline"}.get(online, "unverified"))  # type: ignore[arg-type]
+def _state_icon(status: ServerStatus | None) -> QIcon:
+    if status is None:
+        return icon("unverified")
+    return icon("online" if status.online else "offline")
 
 
-def _entry_tip(entry: RegistryEntry, state: str, online: bool | None) -> str:
+def _entry_tip(entry: RegistryEntry, state: str, status: ServerStatus | None) -> str:
     tip = f"{entry.name} ({entry.backend}): {state}"
-    if online is False:
-        tip += f". Start its server with: {start_command(entry)}"
+    if status is not None and not status.online:
+        tip += f". {status.describe(entry)}"
     warning = entry_off_machine_warning(entry)
     if warning:
         tip += f"\nWarning: {warning}"
@@ -187,7 +171,7 @@ class RolePickers(QWidget):
         self.preferred_changed.emit(stage, self.combos[stage].currentData() or AUTO)
 
     def populate(self, entries: Sequence[RegistryEntry], preferred: dict[str, str | None],
-                 online: dict[str, bool]) -> None:
+                 online: dict[str, ServerStatus]) -> None:
         """Rebuild every combo from the registry, keeping the user's choices."""
         for stage, combo in self.combos.items():
             model = QStandardItemModel(combo)

@@ -20,6 +20,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from imageworks_gui.gui.render_env import isolated_env, show_window
+from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
 SCENES: list[tuple[str, tuple[int, int, int], tuple[int, int, int], list[str]]] = [
     ("Harbour at dusk", (250, 170, 90), (40, 70, 110), ["harbour", "boats", "dusk", "sea"]),
@@ -99,9 +100,10 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     from imageworks_gui.core import review as rv
     from imageworks_gui.core.settings import Settings
     from imageworks_gui.core.tagging import Progress, TagResult
-    from imageworks_gui.gui.context import AppContext, make_http_client
+    from imageworks_gui.gui.context import AppContext
     from imageworks_gui.gui.models.document import RegistryDocument
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
+    from imageworks_gui.services.backends.endpoints import make_http_client
 
     folder = root / "Holiday 2025"
     folder.mkdir(parents=True)
@@ -125,7 +127,8 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     saved: list[Path] = []
     try:
         await ctrl.open_paths([folder])
-        ws.backend_states.online = {"qwen2.5-vl-7b": True}
+        ws.backend_states.online = {"qwen2.5-vl-7b": ServerStatus(
+            ServerState.ONLINE, "127.0.0.1:8000", "Qwen/Qwen2.5-VL-7B-Instruct")}
         ws._populate_roles()
         models = {"caption": {"name": "qwen2.5-vl-7b", "backend": "vllm"},
                   "keywords": {"name": "qwen2.5-vl-7b", "backend": "vllm"},

@@ -392,10 +392,6 @@ class TaggingWorkspace(QWidget):
         grid = columns * CELL.width() + extra
         self.splitter.setSizes([grid, max(0, total - grid)])
 
-    def start_backend_check(self) -> None:
-        """Check the eligible models' servers in the background (a running check is replaced)."""
-        self.backend_states.start_check()
-
     def _preferred_changed(self, stage: str, name: str) -> None:
         self.controller.preferred[stage] = name or None
 

@@ -7,7 +7,11 @@ from imageworks_gui.services.backends.client import (
     EndpointLimits,
     timeout_from,
 )
-from imageworks_gui.services.backends.discover import DiscoveredModel, discover_backends
+from imageworks_gui.services.backends.discover import (
+    DiscoveredModel,
+    discover_backends,
+    with_vision_checked,
+)
 from imageworks_gui.services.backends.errors import (
     BackendAuthError,
     BackendBusyError,
@@ -55,4 +59,5 @@ __all__ = [
     "image_message",
     "probe_entry",
     "timeout_from",
+    "with_vision_checked",
 ]

@@ -6,12 +6,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from imageworks_gui.core.registry import RegistryEntry
+from imageworks_gui.services.backends.endpoints import base_url_for, default_port
+
+__all__ = ["ADAPTERS", "BackendAdapter", "adapter_for", "base_url_for", "error_message_from_body",
+           "flat_error_code", "root_url"]
 
 
 @dataclass(frozen=True)
 class BackendAdapter:
-    """What differs between OpenAI-compatible servers (REFERENCE section 5)."""
+    """What differs between OpenAI-compatible servers."""
 
     kind: str
     label: str
@@ -25,14 +28,17 @@ class BackendAdapter:
 
 
 ADAPTERS: dict[str, BackendAdapter] = {
-    "vllm": BackendAdapter("vllm", "vLLM", 8000, "/health", "e.g. 'vllm serve MODEL --port 8000'"),
-    "lmdeploy": BackendAdapter("lmdeploy", "LMDeploy", 23333, "/v1/models",
+    "vllm": BackendAdapter("vllm", "vLLM", default_port("vllm"), "/health",
+                           "e.g. 'vllm serve MODEL --port 8000'"),
+    "lmdeploy": BackendAdapter("lmdeploy", "LMDeploy", default_port("lmdeploy"), "/v1/models",
                                "e.g. 'lmdeploy serve api_server MODEL --server-port 23333'"),
-    "gguf": BackendAdapter("gguf", "llama.cpp", 8080, "/health",
+    "gguf": BackendAdapter("gguf", "llama.cpp", default_port("gguf"), "/health",
                            "e.g. 'llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080'"),
-    "ollama": BackendAdapter("ollama", "Ollama", 11434, "/api/version", "e.g. 'ollama serve'"),
-    "lmstudio": BackendAdapter("lmstudio", "LM Studio", 1234, "/v1/models",
-                               "enable the local server in LM Studio's Developer tab"),
+    "ollama": BackendAdapter("ollama", "Ollama", default_port("ollama"), "/api/version",
+                             "e.g. 'ollama serve'"),
+    "lmstudio": BackendAdapter("lmstudio", "LM Studio", default_port("lmstudio"), "/v1/models",
+                               "e.g. 'lms server start --port 1234', or enable the local "
+                               "server in LM Studio's Developer tab"),
 }
 ADAPTERS["llamacpp"] = ADAPTERS["gguf"]
 _GENERIC = BackendAdapter("openai", "OpenAI-compatible", 8000, "/v1/models",
@@ -42,18 +48,6 @@ _GENERIC = BackendAdapter("openai", "OpenAI-compatible", 8000, "/v1/models",
 def adapter_for(backend: str) -> BackendAdapter:
     """The adapter of a registry ``backend`` string (a generic one for unknown strings)."""
     return ADAPTERS.get(backend.lower(), _GENERIC)
-
-
-def base_url_for(entry: RegistryEntry) -> str:
-    """``backend_config.base_url``, else ``http://{host or 127.0.0.1}:{port}/v1``."""
-    cfg = entry.backend_config
-    if cfg.base_url:
-        return cfg.base_url.rstrip("/")
-    port = cfg.port or adapter_for(entry.backend).default_port
-    host = cfg.host or "127.0.0.1"
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{port}/v1"
 
 
 def root_url(base_url: str) -> str:

@@ -24,6 +24,7 @@ from imageworks_gui.services.backends.adapters import (
     flat_error_code,
     root_url,
 )
+from imageworks_gui.services.backends.endpoints import choose_served_name
 from imageworks_gui.services.backends.error_mapping import error_for_status, retry_after_seconds
 from imageworks_gui.services.backends.errors import (
     BackendAuthError,
@@ -224,7 +225,7 @@ class BackendClient(FailureMessages):
         return [str(m["id"]) for m in items if isinstance(m, dict) and m.get("id")]
 
     async def resolve_served_name(self) -> str:
-        """The model name to send, cached for the client's lifetime (REFERENCE section 4).
+        """The model name to send, cached for the client's lifetime.
 
         Order: the explicit selection (a served name the caller gave, else the entry's own
         ``name`` when the server lists it), ``served_model_id``, the first of
@@ -242,23 +243,16 @@ class BackendClient(FailureMessages):
             if not self.entry.served_model_id:
                 raise
             served = None  # the chat request itself will say what is wrong
-        if served is not None and self.entry.name in served:
-            self._choose(self.entry.name, "the entry's own name is served")
-        elif self.entry.served_model_id:
-            self._choose(self.entry.served_model_id, "served_model_id")
-        else:
-            served = served or []
-            match = next((a for a in self.entry.model_aliases if a in served), None)
-            if match is None and self.entry.metadata.get("explicit_mode") and len(served) == 1:
-                match = served[0]  # explicit mode without a model name: the server's only one
-            if match is None:
-                raise ModelNotServedError(
-                    f"cannot tell which model to request for {self.entry.name!r} at "
-                    f"{self.endpoint}: its served_model_id is unset and none of its "
-                    f"model_aliases ({', '.join(self.entry.model_aliases) or 'none'}) is "
-                    f"served; served: {', '.join(served) or 'nothing'}. Set served_model_id",
-                    endpoint=self.endpoint, served=served)
-            self._choose(match, "model_aliases")
+        choice = choose_served_name(self.entry, served)
+        if choice is None:
+            listed = served or []
+            raise ModelNotServedError(
+                f"cannot tell which model to request for {self.entry.name!r} at "
+                f"{self.endpoint}: its served_model_id is unset and none of its "
+                f"model_aliases ({', '.join(self.entry.model_aliases) or 'none'}) is "
+                f"served; served: {', '.join(listed) or 'nothing'}. Set served_model_id",
+                endpoint=self.endpoint, served=listed)
+        self._choose(*choice)
         return self._served_name or ""
 
     def _choose(self, name: str, reason: str) -> None:

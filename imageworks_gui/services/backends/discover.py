@@ -10,12 +10,17 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
-from imageworks_gui.core.registry import RegistryEntry
+from imageworks_gui.core.registry import DEFAULT_PORTS, RegistryEntry, replace_entry
+from imageworks_gui.core.settings import Settings
+from imageworks_gui.services.backends.endpoints import url_host
+from imageworks_gui.services.backends.probes import entry_with_probe_results, probe_entry
 
 DEFAULT_DISCOVERY_PORTS: dict[int, str] = {
-    8000: "vllm", 11434: "ollama", 23333: "lmdeploy", 8080: "gguf", 1234: "lmstudio",
-}
-"""Port -> backend guess used when the server does not say what it is."""
+    port: backend for backend, port in DEFAULT_PORTS.items() if backend != "llamacpp"}
+"""Port -> backend guess used when the server does not say what it is (vLLM 8000, Ollama
+11434, LMDeploy 23333, llama.cpp 8080, LM Studio 1234)."""
+DISCOVERED_VISION_ROLES: tuple[str, ...] = ("caption", "keywords", "description")
+"""Roles a discovered model is offered once its vision probe passed."""
 _OWNER_KIND = {"vllm": "vllm", "lmdeploy": "lmdeploy", "llamacpp": "gguf",
                "organization_owner": "lmstudio"}
 _TIMEOUT = httpx.Timeout(2.0)
@@ -29,19 +34,21 @@ class DiscoveredModel(BaseModel):
     port: int
     served_name: str
     vision: bool | None = None
-    """True/False when the server said (Ollama /api/show, llama.cpp /props), else None."""
+    """True/False when the server said (Ollama /api/show, LM Studio /api/v0/models, llama.cpp
+    /props), else None (unknown: vLLM and LMDeploy do not tell)."""
     details: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"http://{url_host(self.host)}:{self.port}/v1"
 
     def suggested_name(self) -> str:
         slug = re.sub(r"[^a-z0-9]+", "-", self.served_name.lower()).strip("-") or "model"
         return f"{slug}-{self.backend}"
 
     def to_registry_entry(self) -> RegistryEntry:
-        """A candidate entry: capabilities as reported, vision roles only when vision is known."""
+        """A candidate entry: capabilities as reported, and no roles: vision roles are offered
+        only once a vision probe has passed (``with_vision_checked``)."""
         caps: dict[str, bool] = {"text": True}
         if self.vision is not None:
             caps["vision"] = self.vision
@@ -52,7 +59,7 @@ class DiscoveredModel(BaseModel):
             "backend_config": {"port": self.port, "host": self.host},
             "capabilities": caps,
             "served_model_id": self.served_name,
-            "roles": ["caption", "keywords", "description"] if self.vision else [],
+            "roles": [],
             "metadata": {"discovered": self.details} if self.details else {},
         }
         return RegistryEntry.model_validate(data)
@@ -93,9 +100,21 @@ async def _probe_ollama(client: httpx.AsyncClient, host: str, port: int,
     return found
 
 
+async def _lmstudio_types(client: httpx.AsyncClient, root: str) -> dict[str, str]:
+    """Model id -> LM Studio model type (``llm``, ``vlm``, ``embeddings``) from its native API."""
+    native = await _json(client, "GET", f"{root}/api/v0/models")
+    items = native.get("data") if isinstance(native, dict) else None
+    return {str(m["id"]): str(m.get("type") or "") for m in items or []
+            if isinstance(m, dict) and m.get("id")}
+
+
+def _lmstudio_vision(kind: str | None) -> bool | None:
+    return {"vlm": True, "llm": False, "embeddings": False}.get(kind or "")
+
+
 async def _probe_port(client: httpx.AsyncClient, host: str, port: int,
                       guess: str | None) -> list[DiscoveredModel]:
-    root = f"http://{host}:{port}"
+    root = f"http://{url_host(host)}:{port}"
     ollama = await _probe_ollama(client, host, port, root)
     if ollama is not None:
         return ollama
@@ -103,7 +122,10 @@ async def _probe_port(client: httpx.AsyncClient, host: str, port: int,
     items = listing.get("data") if isinstance(listing, dict) else None
     if not isinstance(items, list):
         return []
-    props = await _json(client, "GET", f"{root}/props")
+    owners = {str(i.get("owned_by") or "") for i in items if isinstance(i, dict)}
+    lmstudio = (await _lmstudio_types(client, root)
+                if "organization_owner" in owners or guess == "lmstudio" else {})
+    props = None if lmstudio else await _json(client, "GET", f"{root}/props")
     modalities = props.get("modalities") if isinstance(props, dict) else None
     found: list[DiscoveredModel] = []
     for item in items:
@@ -111,9 +133,12 @@ async def _probe_port(client: httpx.AsyncClient, host: str, port: int,
             continue
         owner = str(item.get("owned_by") or "")
         kind = _OWNER_KIND.get(owner) or ("gguf" if isinstance(modalities, dict) else None)
-        kind = kind or guess or "openai"
+        kind = kind or ("lmstudio" if lmstudio else None) or guess or "openai"
         vision = bool(modalities.get("vision")) if isinstance(modalities, dict) else None
-        details = {"owned_by": owner} if owner else {}
+        details: dict[str, Any] = {"owned_by": owner} if owner else {}
+        if str(item["id"]) in lmstudio:
+            vision = _lmstudio_vision(lmstudio[str(item["id"])])
+            details["lmstudio_type"] = lmstudio[str(item["id"])]
         found.append(DiscoveredModel(backend=kind, host=host, port=port,
                                      served_name=str(item["id"]), vision=vision,
                                      details=details))
@@ -131,3 +156,26 @@ async def discover_backends(client: httpx.AsyncClient, host: str = "127.0.0.1",
     results = await asyncio.gather(*(
         _probe_port(client, host, p, DEFAULT_DISCOVERY_PORTS.get(p)) for p in port_list))
     return [model for group in results for model in group]
+
+
+async def with_vision_checked(client: httpx.AsyncClient, candidate: RegistryEntry,
+                              settings: Settings) -> tuple[RegistryEntry, str]:
+    """The candidate after a vision probe, and a one-line note of what was found.
+
+    Vision roles are offered only when the probe passed (whatever the server claims); a model
+    that fails it is recorded as not seeing images. The server saying "no vision" skips it.
+    """
+    if candidate.capabilities.vision is False:
+        return candidate, f"{candidate.name}: no vision (as the server reports); no roles given"
+    report = await probe_entry(client, candidate, settings, check_vision=True)
+    entry = entry_with_probe_results(candidate, report)
+    caps = entry.capabilities.model_dump(mode="json", exclude_unset=True)
+    if report.vision_ok:
+        caps["vision"] = True
+        entry = replace_entry(entry, capabilities=caps, roles=list(DISCOVERED_VISION_ROLES))
+        return entry, (f"{candidate.name}: passed the vision probe; roles "
+                       f"{', '.join(DISCOVERED_VISION_ROLES)}")
+    if report.vision_ok is False:
+        caps["vision"] = False
+        entry = replace_entry(entry, capabilities=caps)
+    return entry, f"{candidate.name}: no vision roles ({report.failure})"

@@ -11,7 +11,7 @@ import httpx
 
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import BackendSettings
-from imageworks_gui.services.backends.adapters import base_url_for
+from imageworks_gui.services.backends.endpoints import base_url_for
 
 
 def timeout_from(settings: BackendSettings) -> httpx.Timeout:

@@ -7,7 +7,7 @@ import ipaddress
 import httpx
 
 from imageworks_gui.core.registry import RegistryEntry
-from imageworks_gui.services.backends.adapters import base_url_for
+from imageworks_gui.services.backends.endpoints import base_url_for
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost",
                             "ip6-loopback"})

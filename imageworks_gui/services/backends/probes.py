@@ -18,6 +18,12 @@ from imageworks_gui.core.registry import VISION_ROLES, RegistryEntry, replace_en
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendError, BackendRequestError
+from imageworks_gui.services.backends.status import (
+    ServerState,
+    ServerStatus,
+    status_from_error,
+    status_from_listing,
+)
 from imageworks_gui.services.logs import log_event
 
 PROBE_COLOURS: dict[str, tuple[int, int, int]] = {"red": (220, 20, 20), "blue": (20, 40, 220)}
@@ -37,6 +43,11 @@ class ProbeReport(BaseModel):
     backend: str
     endpoint: str
     online: bool = False
+    """The server answers and serves this model (``services.backends.status``)."""
+    state: str = ServerState.NOT_RUNNING.value
+    """The ``ServerState`` found: online, not running, serves other models, loading, error."""
+    state_detail: str = ""
+    """Why the server is in that state (short; ``status().describe`` makes the sentence)."""
     served_name: str | None = None
     served_listed: bool | None = None
     served_models: list[str] = Field(default_factory=list)
@@ -58,6 +69,16 @@ class ProbeReport(BaseModel):
     def ok(self) -> bool:
         return bool(self.online and self.served_listed and self.text_ok
                     and (self.vision_ok or not self.vision_checked))
+
+    def status(self) -> ServerStatus:
+        """The server status this probe found (the same definition as the status check)."""
+        return ServerStatus(ServerState(self.state), self.endpoint, self.served_name,
+                            tuple(self.served_models), self.state_detail)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the probe failed (None when every check passed)."""
+        return None if self.ok else (self.message or self.state)
 
 
 def solid_jpeg(rgb: tuple[int, int, int], size: int = 64) -> bytes:
@@ -125,16 +146,24 @@ async def probe_entry(client: httpx.AsyncClient, entry: RegistryEntry, settings:
                          vision_checked=check_vision,
                          checked_at=datetime.now(UTC).isoformat(timespec="seconds"))
     try:
-        report.served_models = await backend.list_models(retries=settings.backend.max_retries)
-        report.online = True
-        report.served_name = await backend.resolve_served_name()
-        report.served_listed = (report.served_name in report.served_models
-                                or backend.adapter.kind == "gguf")
-        if not report.served_listed:
+        try:
+            report.served_models = await backend.list_models(
+                retries=settings.backend.max_retries)
+        except BackendError as exc:
+            status = status_from_error(entry, exc)
+            report.state, report.state_detail = status.state.value, status.detail
+            report.message = str(exc)
+            return report
+        status = status_from_listing(entry, report.served_models, name=served_name)
+        report.state, report.state_detail = status.state.value, status.detail
+        report.online = report.served_listed = status.online
+        report.served_name = status.served_name
+        if not status.online:
             report.message = (
-                f"model {entry.name!r}: {report.served_name!r} is not served at "
+                f"model {entry.name!r}: {status.served_name!r} is not served at "
                 f"{backend.endpoint} (served: {', '.join(report.served_models) or 'nothing'}); "
-                f"set served_model_id or model_aliases to a served name")
+                f"set served_model_id or model_aliases to a served name"
+                if status.served_name else f"model {entry.name!r}: {status.describe(entry)}")
             return report
         timed = await backend.chat_streamed(
             [{"role": "user", "content": "Reply with the single word OK."}], max_tokens=16)

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from imageworks_gui.core.metadata import ChangePlan, PhotoMetadata, Proposal
 from imageworks_gui.services.blocking import run_blocking
-from imageworks_gui.services.metadata.journal import BatchSummary
 from imageworks_gui.services.metadata.reader import read_metadata
 from imageworks_gui.services.metadata.writer import (
     BatchResult,
@@ -61,9 +60,6 @@ class AsyncMetadataService:
             def callback(outcome) -> None:  # noqa: ANN001 - matches ResultCallback
                 loop.call_soon_threadsafe(on_result, outcome)
         return await run_blocking(self.writer.undo, batch_id, callback)
-
-    async def list_batches(self) -> list[BatchSummary]:
-        return await run_blocking(self.writer.list_batches)
 
     async def close(self) -> None:
         """Stop the ExifTool processes (call once on shutdown)."""

@@ -20,7 +20,6 @@ from imageworks_gui.services.metadata.exiftool import ExifToolPool
 from imageworks_gui.services.metadata.filewrite import ConflictError, apply_plan, delete_file
 from imageworks_gui.services.metadata.journal import (
     BatchKind,
-    BatchSummary,
     JournalEntry,
     MetadataJournal,
 )
@@ -163,10 +162,6 @@ class MetadataWriter:
                             added_keywords=plan.added_keywords, notes=plan.notes)
 
     # -- undo -------------------------------------------------------------------------------
-    def list_batches(self) -> list[BatchSummary]:
-        """Every journaled batch, newest first."""
-        return self.journal.list_batches()
-
     def undo(self, batch_id: str, on_result: ResultCallback | None = None) -> BatchResult:
         """Restore the previous values of every tag a batch changed (itself undoable).
 

@@ -17,8 +17,8 @@ from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.tagging import Progress, TagResult
-from imageworks_gui.services.backends.adapters import base_url_for
 from imageworks_gui.services.backends.client import BackendClient, EndpointLimits
+from imageworks_gui.services.backends.endpoints import base_url_for
 from imageworks_gui.services.backends.errors import BackendError
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.backends.probes import ProbeReport, probe_entry
