@@ -89,7 +89,7 @@ def test_lightroom_errors_name_the_line(text, line, words):
 
 
 def test_non_utf8_file_reports_line_and_column_and_how_to_fix():
-    data = "Animals\n\tBirds\n\t\tCaf".encode() + b"\xe9\n"
+    data = b"Animals\n\tBirds\n\t\tCaf" + b"\xe9\n"
     with pytest.raises(VocabularyParseError) as info:
         parse_vocabulary(data)
     assert info.value.line == 3
