@@ -93,6 +93,13 @@ def _str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def outside_folder(name: str) -> bool:
+    """True for a listed file name that leaves its folder: absolute, a drive, or with ``..``."""
+    parts = name.replace("\\", "/").split("/")
+    return (not name or name.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", name))
+            or ".." in parts)
+
+
 def parse_manifest(data: Any) -> tuple[list[ManifestItem], list[SyncAction]]:
     """Valid items and per-item errors (missing ``path``/``model_name``, wrong types)."""
     if not isinstance(data, Mapping):
@@ -111,6 +118,13 @@ def parse_manifest(data: Any) -> tuple[list[ManifestItem], list[SyncAction]]:
                                      "; fix the manifest record or re-download the model"))
             continue
         files = raw.get("files") or []
+        outside = next((f for f in files if isinstance(f, str) and outside_folder(f)),
+                       None) if isinstance(files, list) else None
+        if outside is not None:
+            errors.append(SyncAction(str(key), "error", message=f"listed file {outside!r} is "
+                                     "outside the model folder (absolute or with '..'); file "
+                                     "names must be relative to 'path': fix the manifest record"))
+            continue
         size = raw.get("size_bytes")
         metadata = raw.get("metadata")
         items.append(ManifestItem(

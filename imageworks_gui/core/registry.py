@@ -7,10 +7,14 @@ file stays absent and an explicit ``null`` stays ``null``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from imageworks_gui.core.as_written import OpenModel as _Open
+from imageworks_gui.core.as_written import json_type, nesting_depth
 
 KNOWN_BACKENDS: tuple[str, ...] = ("vllm", "ollama", "gguf", "lmdeploy")
 """Backends the app knows how to talk to; other strings load with a warning."""
@@ -39,12 +43,15 @@ VISION_ROLES: frozenset[str] = frozenset(
 Number = int | float
 """A JSON number kept as written: ``1`` stays ``1`` and ``1.0`` stays ``1.0`` on save."""
 
+MAX_NESTING = 100
+"""Deepest nesting of JSON lists/objects a registry may hold (deeper cannot be saved back)."""
 
-class _Open(BaseModel):
-    """Base for every registry model: unknown keys are kept, assignment is validated."""
+MUST_BE_TYPED: frozenset[str] = frozenset({"version_lock.locked", "deprecated"})
+"""Fields whose wrong-but-readable JSON type is an error rather than a warning.
 
-    model_config = ConfigDict(extra="allow", validate_assignment=True, populate_by_name=True)
-
+They decide which model may run; other tools reading the file (jq, the original scripts) take a
+string such as ``"false"`` as true, so every reader must see a real JSON boolean.
+"""
 
 class BackendConfig(_Open):
     """How to reach the server that serves the model."""
@@ -272,6 +279,27 @@ class RegistryValidationError(ValueError):
         super().__init__("\n".join(lines))
 
 
+def _retyped_issues(entry: RegistryEntry, index: int, label: str
+                    ) -> tuple[list[RegistryIssue], list[str]]:
+    """Errors and warnings for values written with a readable but wrong JSON type."""
+    errors: list[RegistryIssue] = []
+    warnings: list[str] = []
+    for field, raw, typed in entry.as_written():
+        shown = json.dumps(typed)
+        if field in MUST_BE_TYPED:
+            errors.append(RegistryIssue(
+                severity="error", index=index, name=entry.name, field=field,
+                message=f"{label}: field '{field}': {json.dumps(raw)} is a JSON "
+                        f"{json_type(raw)}, but this field must be a JSON {json_type(typed)} "
+                        f"(other tools would read it differently); write {shown} without "
+                        "quotes"))
+        else:
+            warnings.append(f"{label}: field '{field}': {json.dumps(raw)} is a JSON "
+                            f"{json_type(raw)}, read as {shown}; it is kept as written: write "
+                            f"{shown} to silence this warning")
+    return errors, warnings
+
+
 def _entry_label(index: int, raw: Any) -> str:
     name = raw.get("name") if isinstance(raw, dict) else None
     return f"entry {index} ({name!r})" if isinstance(name, str) and name else f"entry {index}"
@@ -283,6 +311,10 @@ def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEnt
     Returns the entries and the warnings (unknown backends). Raises ``RegistryValidationError``
     naming the entry (index and name), the field and the reason for every problem.
     """
+    if nesting_depth(data) > MAX_NESTING:
+        raise RegistryValidationError(source, [RegistryIssue(
+            severity="error", message=f"lists and objects are nested more than {MAX_NESTING} "
+            "levels deep; the registry cannot hold (or save back) such data: flatten it")])
     if not isinstance(data, list):
         kind = type(data).__name__
         raise RegistryValidationError(
@@ -305,8 +337,10 @@ def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEnt
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"]) or "(entry)"
+                name = raw.get("name")
                 issues.append(RegistryIssue(
-                    severity="error", index=index, name=raw.get("name"), field=field,
+                    severity="error", index=index, field=field,
+                    name=name if isinstance(name, str) else None,
                     message=f"{label}: field '{field}': {err['msg']}"))
             continue
         if entry.name in seen:
@@ -316,6 +350,9 @@ def parse_entries(data: Any, source: str = "registry") -> tuple[list[RegistryEnt
                         f"{seen[entry.name]})"))
             continue
         seen[entry.name] = index
+        retyped_errors, retyped_warnings = _retyped_issues(entry, index, label)
+        issues.extend(retyped_errors)
+        warnings.extend(retyped_warnings)
         if entry.backend not in KNOWN_BACKENDS:
             warnings.append(f"{label}: unknown backend {entry.backend!r} (known: "
                             f"{', '.join(KNOWN_BACKENDS)}); it is kept but may not be reachable")

@@ -25,6 +25,8 @@ class Resolution:
     reason: str  # "preferred" | "priority"
     required_capabilities: tuple[str, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+    """Entries passed over before the chosen one, each as ``name (why)``."""
 
     def log_record(self) -> dict[str, object]:
         """The structured record logged once per run with ``event_type=role_resolution``."""
@@ -150,7 +152,7 @@ def select_model(
                 f"Failed to resolve role {role!r}: no usable model{need}{detail}{pref}. Add "
                 f"{role!r} to the roles of a suitable entry (imageworks-model-registry list) or "
                 f"pass a preferred model")
-        resolution = Resolution(role, chosen, "priority", caps, tuple(warnings))
+        resolution = Resolution(role, chosen, "priority", caps, tuple(warnings), tuple(skipped))
     for warning in resolution.warnings:
         log.warning(warning)
     if log_resolution:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from imageworks_gui.services.hashing import (
     ProgressCallback,
     compute_artifact_hashes,
     list_tracked_files,
+    system_folder_problem,
 )
 from imageworks_gui.services.registry_store import RegistryStore
 
@@ -35,27 +38,61 @@ class ManifestLoadError(Exception):
     """The manifest file cannot be read or is not valid JSON."""
 
 
+CONFIG_LIMIT = 16 * 1024 * 1024
+"""Largest config.json read for vision hints (real ones are a few KB)."""
+MANIFEST_LIMIT = 256 * 1024 * 1024
+"""Largest downloader manifest read."""
+
+
+def read_regular_file(path: Path, limit: int = CONFIG_LIMIT) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes, else None.
+
+    Opened without blocking and checked after opening, so a FIFO or device named like a
+    config file is never read (reading a FIFO would wait forever for a writer).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        return handle.read(limit + 1)
+
+
 def load_manifest(path: Path) -> Any:
     """Decoded manifest JSON; ``ManifestLoadError`` with file, line and column otherwise."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not Path(path).exists():
         raise ManifestLoadError(f"{path}: manifest not found; pass the path of the "
-                                "downloader's models.json") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestLoadError(f"{path}: cannot read the manifest: {exc}") from exc
+                                "downloader's models.json")
+    raw = read_regular_file(Path(path), MANIFEST_LIMIT)
+    if raw is None:
+        raise ManifestLoadError(f"{path}: not a readable regular file of at most "
+                                f"{MANIFEST_LIMIT // 2**20} MB; pass the downloader's "
+                                "models.json itself")
     try:
-        return json.loads(text)
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ManifestLoadError(f"{path}: the manifest is not UTF-8 text (bad byte at offset "
+                                f"{exc.start}); nothing was imported") from exc
     except json.JSONDecodeError as exc:
         raise ManifestLoadError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON in the "
                                 f"manifest: {exc.msg}; fix the file (nothing was imported)"
                                 ) from exc
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ManifestLoadError(f"{path}: unreadable JSON in the manifest ({why}); fix the "
+                                "file (nothing was imported)") from exc
 
 
 def _read_json(path: Path) -> Mapping[str, Any] | None:
+    raw = read_regular_file(path)
+    if raw is None:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, Mapping) else None
 
@@ -70,6 +107,9 @@ def gather_facts(item: ManifestItem, *, hash_files: bool = True, deep: bool = Fa
     if not root.is_dir():
         return SnapshotFacts(error=f"path {item.path} does not exist or is not a folder; "
                              "re-download the model or remove the record from the manifest")
+    problem = system_folder_problem(root)
+    if problem:
+        return SnapshotFacts(error=problem)
     try:
         tracked = list_tracked_files(root)
     except HashingError as exc:

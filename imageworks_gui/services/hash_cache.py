@@ -1,4 +1,7 @@
-"""Persistent file-hash cache keyed by (path, size, mtime_ns, inode), stored in SQLite.
+"""Persistent file-hash cache keyed by (path, size, mtime_ns, ctime_ns, inode), in SQLite.
+
+The inode change time (ctime) is part of the key because nobody can set it back: a same-size
+edit whose modification time was restored (``touch -r``, ``os.utime``) still changes the ctime.
 
 SQLite gives atomic, crash-safe updates and safe concurrent use by several processes (the GUI
 and a CLI run at the same time). The cache is only an accelerator: any database problem turns it
@@ -19,6 +22,8 @@ from imageworks_gui.services.paths import cache_dir
 log = logging.getLogger("imageworks.hash_cache")
 
 CACHE_FILENAME = "file_hashes.sqlite3"
+_TABLE = "file_hashes_v2"
+"""Current table; the older ``file_hashes`` (without ctime) is dropped."""
 
 
 class FileKey(NamedTuple):
@@ -28,6 +33,7 @@ class FileKey(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int
 
 
 class HashCache:
@@ -43,10 +49,11 @@ class HashCache:
         conn = sqlite3.connect(self.path, timeout=30)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("DROP TABLE IF EXISTS file_hashes")
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS file_hashes (path TEXT PRIMARY KEY, size INTEGER "
-                "NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, sha256 TEXT "
-                "NOT NULL)")
+                f"CREATE TABLE IF NOT EXISTS {_TABLE} (path TEXT PRIMARY KEY, size INTEGER "
+                "NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, ctime_ns INTEGER "
+                "NOT NULL, sha256 TEXT NOT NULL)")
             yield conn
             conn.commit()
         finally:
@@ -57,7 +64,7 @@ class HashCache:
         self.enabled = False
 
     def get_many(self, keys: Iterable[FileKey]) -> dict[FileKey, str]:
-        """Cached hashes for the keys whose size, mtime and inode still match."""
+        """Cached hashes for the keys whose size, mtime, inode and ctime still match."""
         keys = list(keys)
         if not self.enabled or not keys:
             return {}
@@ -69,11 +76,11 @@ class HashCache:
                 for start in range(0, len(paths), 500):
                     batch = paths[start:start + 500]
                     rows = conn.execute(
-                        "SELECT path, size, mtime_ns, inode, sha256 FROM file_hashes WHERE path "
-                        f"IN ({','.join('?' * len(batch))})", batch).fetchall()
-                    for path, size, mtime_ns, inode, sha in rows:
+                        f"SELECT path, size, mtime_ns, inode, ctime_ns, sha256 FROM {_TABLE} "
+                        f"WHERE path IN ({','.join('?' * len(batch))})", batch).fetchall()
+                    for path, size, mtime_ns, inode, ctime_ns, sha in rows:
                         key = by_path[path]
-                        if (size, mtime_ns, inode) == (key.size, key.mtime_ns, key.inode):
+                        if FileKey(path, size, mtime_ns, inode, ctime_ns) == key:
                             found[key] = sha
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
@@ -82,13 +89,13 @@ class HashCache:
 
     def put_many(self, items: Iterable[tuple[FileKey, str]]) -> None:
         """Remember hashes (one transaction)."""
-        rows = [(k.path, k.size, k.mtime_ns, k.inode, sha) for k, sha in items]
+        rows = [(k.path, k.size, k.mtime_ns, k.inode, k.ctime_ns, sha) for k, sha in items]
         if not self.enabled or not rows:
             return
         try:
             with self._connect() as conn:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, inode, sha256) "
-                    "VALUES (?, ?, ?, ?, ?)", rows)
+                    f"INSERT OR REPLACE INTO {_TABLE} (path, size, mtime_ns, inode, ctime_ns, "
+                    "sha256) VALUES (?, ?, ?, ?, ?, ?)", rows)
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)

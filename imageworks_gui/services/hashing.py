@@ -63,7 +63,33 @@ def resolve_model_dir(model_path: str | os.PathLike[str] | None) -> Path:
     if not path.exists():
         raise NotHashableError(f"model folder {path} does not exist: fix "
                                "backend_config.model_path or download the model again")
+    problem = system_folder_problem(path)
+    if problem:
+        raise NotHashableError(problem)
     return path
+
+
+_SYSTEM_TREES = ("/proc", "/sys", "/dev", "/etc", "/boot", "/bin", "/sbin", "/lib", "/lib32",
+                 "/lib64", "/run", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/include",
+                 "/var/run", "/var/log", "/System", "/private/etc", "/private/var/run")
+"""Operating-system folders (and everything inside them): never a model folder."""
+_TOO_BROAD = ("/", "/usr", "/var", "/home", "/Users", "/opt", "/tmp", "/mnt", "/media",
+              "/srv", "/usr/local", "/usr/share")
+"""Folders that hold whole trees of other things: a model is always a folder inside them."""
+
+
+def system_folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a model folder (a system folder or a whole tree), or None."""
+    real = Path(os.path.realpath(path))
+    text = real.as_posix()
+    broad = {*(_TOO_BROAD), Path.home().as_posix()}
+    windows = real.drive and (real == Path(real.anchor)
+                              or real.parts[1:2] in (("Windows",), ("Program Files",)))
+    if text in broad or windows or any(text == tree or text.startswith(tree + "/")
+                                       for tree in _SYSTEM_TREES):
+        return (f"{path} is a system folder (or a whole tree of folders), not a model "
+                "folder: point it at the folder holding the model's own files")
+    return None
 
 
 def list_tracked_files(root: Path, include: Iterable[str] | None = None,
@@ -91,15 +117,31 @@ def list_tracked_files(root: Path, include: Iterable[str] | None = None,
                 if item.name not in IGNORED_DIRS:
                     stack.append((Path(item.path), rel + "/"))
                 continue
-            if item.is_file(follow_symlinks=True):
-                if is_tracked(rel, include, exclude):
-                    found[rel] = Path(item.path)
-            elif (item.is_symlink() and not os.path.exists(item.path)
-                  and is_tracked(rel, include, exclude)):
+            try:
+                regular = item.is_file(follow_symlinks=True)  # FIFOs, sockets: never opened
+            except OSError as exc:  # e.g. a symlink loop
+                raise HashingError(f"{Path(item.path)}: cannot follow this link "
+                                   f"({exc.strerror}): remove or fix it") from exc
+            if not (regular or item.is_symlink()) or not is_tracked(rel, include, exclude):
+                continue
+            if not regular and not os.path.exists(item.path):
                 raise HashingError(
                     f"{rel} is a broken symlink (to {os.readlink(item.path)}): the download "
                     f"is incomplete; download the model again")
+            if regular:
+                _check_utf8_name(rel, root)
+                found[rel] = Path(item.path)
     return dict(sorted(found.items()))
+
+
+def _check_utf8_name(rel: str, root: Path) -> None:
+    """File names enter the aggregate as UTF-8 text: refuse names that are not UTF-8."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise HashingError(f"{shown} in {root}: the file name is not valid UTF-8, so it cannot "
+                           "be recorded in the registry; rename the file") from None
 
 
 class _Counter:
@@ -144,7 +186,7 @@ def _hash_file(path: Path, stop: threading.Event, counter: _Counter) -> str:
 def _file_key(path: Path) -> FileKey:
     real = os.path.realpath(path)
     st = os.stat(real)
-    return FileKey(real, st.st_size, st.st_mtime_ns, st.st_ino)
+    return FileKey(real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def default_workers() -> int:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from imageworks_gui.core.registry import (
     parse_entries,
 )
 from imageworks_gui.services.paths import config_dir
+from imageworks_gui.services.writable import is_read_only
 
 REGISTRY_ENV = "IMAGEWORKS_REGISTRY_PATH"
 """Environment variable naming the registry file (below --registry-path, above the defaults)."""
@@ -50,9 +52,42 @@ class RegistryConflictError(Exception):
             f"and redo your edits, or save with force to overwrite it")
 
 
+class RegistryReadOnlyError(PermissionError):
+    """The registry file or its folder is read-only; nothing was written."""
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(data: object, indent: int | None = 2) -> str:
+    """JSON with non-ASCII kept, and lone surrogates (``"\\ud800"`` in a file, undecodable
+    file names) kept as ``\\uXXXX`` escapes: UTF-8 cannot hold them, JSON can."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def serialize_entries(entries: Iterable[RegistryEntry]) -> str:
     """Canonical registry text: 2-space indent, UTF-8 (non-ASCII kept), trailing newline."""
-    return json.dumps(dump_entries(entries), indent=2, ensure_ascii=False) + "\n"
+    return json_text(dump_entries(entries)) + "\n"
+
+
+def check_replaceable(path: Path) -> None:
+    """``RegistryReadOnlyError`` when ``path`` (or its folder) must not be replaced.
+
+    A file without write permission bits was made read-only on purpose: it is refused even
+    when the process could replace it (root, or a writable folder).
+    """
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists() and is_read_only(target):
+        raise RegistryReadOnlyError(
+            f"{path}: the registry file is read-only, so it was not changed; make it "
+            "writable (chmod u+w) to save, or pass --registry-path with a writable copy")
+    folder = target.parent
+    if folder.is_dir() and (is_read_only(folder) or not os.access(folder, os.X_OK)):
+        raise RegistryReadOnlyError(
+            f"{path}: the folder {folder} is read-only, so the registry cannot be replaced "
+            "safely and was not changed; make the folder writable, or pass --registry-path "
+            "with a copy in a writable folder")
 
 
 def atomic_write_text(path: Path, text: str, *, default_mode: int = 0o644) -> None:
@@ -162,6 +197,12 @@ class RegistryStore:
             raise RegistryLoadError(self.path, f"malformed JSON: {exc.msg}; fix the file in a "
                                     "text editor (nothing was changed)",
                                     exc.lineno, exc.colno) from exc
+        except RecursionError as exc:
+            raise RegistryLoadError(self.path, "lists or objects are nested too deeply to be "
+                                    "read; flatten the data (nothing was changed)") from exc
+        except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+            raise RegistryLoadError(self.path, f"unreadable JSON value: {exc}; fix the value "
+                                    "in a text editor (nothing was changed)") from exc
         entries, warnings = parse_entries(data, source=str(self.path))
         self.warnings = warnings
         self._loaded_digest = _digest(raw)
@@ -185,7 +226,8 @@ class RegistryStore:
 
         Raises ``RegistryConflictError`` when the file changed on disk since it was loaded (unless
         ``force``), when it was never loaded but exists (unless ``force``) or when its last
-        load failed (always: a file that fails to parse is never overwritten).
+        load failed (always: a file that fails to parse is never overwritten), and
+        ``RegistryReadOnlyError`` when the file or its folder is read-only.
         """
         items = list(entries)
         if self._load_failed:
@@ -207,6 +249,7 @@ class RegistryStore:
         if self._read_bytes() == data:
             self._loaded_digest = _digest(data)
             return False
+        check_replaceable(self.path)
         atomic_write_text(self.path, text)
         self._loaded_digest = _digest(data)
         return True

@@ -128,6 +128,48 @@ def test_cache_serves_unchanged_files_and_notices_changes(tmp_path: Path) -> Non
     assert third.cached_files == len(files) - 1
 
 
+def test_cache_notices_a_same_size_edit_whose_mtime_was_restored(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    files = _snapshot(snap)
+    first = compute_artifact_hashes(snap)
+    # Edited in place (same inode, same size), then the modification time set back, as
+    # `touch -r` does: only the inode change time still tells.
+    target = snap / "model-00002-of-00002.safetensors"
+    st = target.stat()
+    with open(target, "r+b") as handle:
+        handle.write(b"tampered")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (st.st_size, st.st_mtime_ns,
+                                                                st.st_ino)
+    files["model-00002-of-00002.safetensors"] = target.read_bytes()
+    second = compute_artifact_hashes(snap)
+    assert second.aggregate == _expected_aggregate(files) != first.aggregate
+    assert second.cached_files == len(files) - 1
+
+
+def test_a_cache_from_before_the_ctime_key_is_not_trusted(tmp_path: Path) -> None:
+    import sqlite3
+
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    files = _snapshot(snap)
+    cache_file = tmp_path / "cache.sqlite3"
+    with sqlite3.connect(cache_file) as conn:  # the older layout, holding a wrong hash
+        conn.execute("CREATE TABLE file_hashes (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+                     "mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, sha256 TEXT NOT NULL)")
+        target = os.path.realpath(snap / "config.json")
+        st = os.stat(target)
+        conn.execute("INSERT INTO file_hashes VALUES (?, ?, ?, ?, ?)",
+                     (target, st.st_size, st.st_mtime_ns, st.st_ino, "0" * 64))
+    cache = HashCache(cache_file)
+    result = compute_artifact_hashes(snap, cache=cache)
+    assert result.aggregate == _expected_aggregate(files) and result.cached_files == 0
+    assert cache.enabled
+    assert compute_artifact_hashes(snap, cache=cache).cached_files == len(files)
+
+
 def test_corrupt_cache_file_does_not_break_hashing(tmp_path: Path) -> None:
     (tmp_path / "snap").mkdir()
     files = _snapshot(tmp_path / "snap")

@@ -247,3 +247,50 @@ def test_symlinked_registry_is_written_through(tmp_path: Path) -> None:
     store.save([*entries, entries[0].model_validate({**entries[0].to_json_dict(), "name": "b"})])
     assert link.is_symlink()
     assert [e["name"] for e in json.loads(real.read_text())] == ["a", "b"]
+
+
+# -- values as written, read-only files --------------------------------------------------------
+
+def test_retyped_values_survive_edits_and_saves_until_the_user_changes_them(
+        tmp_path: Path) -> None:
+    from imageworks_gui.core.registry import replace_entry
+
+    path = _write(tmp_path / "reg.json", [{
+        "name": "a", "backend": "vllm", "backend_config": {"port": "18001"},
+        "capabilities": {"vision": "yes", "text": 1}, "roles": ["caption"]}])
+    store = RegistryStore(path)
+    [entry] = store.load()
+    assert entry.backend_config.port == 18001 and entry.capabilities.has("vision")
+    assert len(store.warnings) == 3 and all("kept as written" in w for w in store.warnings)
+    # An unrelated edit (as the GUI makes them) keeps every value as the admin wrote it.
+    store.save([replace_entry(entry, roles=["caption", "keywords"])])
+    saved = json.loads(path.read_text(encoding="utf-8"))[0]
+    assert saved["backend_config"] == {"port": "18001"}
+    assert saved["capabilities"] == {"vision": "yes", "text": 1}
+    assert saved["roles"] == ["caption", "keywords"]
+    # Changing the value itself saves the new, typed value.
+    [entry] = store.load()
+    caps = {**entry.capabilities.model_dump(mode="json", exclude_unset=True), "vision": False}
+    store.save([replace_entry(entry, capabilities=caps)])
+    saved = json.loads(path.read_text(encoding="utf-8"))[0]
+    assert saved["capabilities"] == {"vision": False, "text": 1}
+    assert saved["backend_config"] == {"port": "18001"}
+
+
+def test_a_read_only_registry_file_is_refused_even_when_the_folder_is_writable(
+        tmp_path: Path) -> None:
+    from imageworks_gui.services.registry_store import RegistryReadOnlyError
+
+    path = _write(tmp_path / "reg.json", [_entry("a")])
+    store = RegistryStore(path)
+    entries = store.load()
+    path.chmod(0o444)
+    before = path.read_bytes()
+    try:
+        with pytest.raises(RegistryReadOnlyError, match="read-only, so it was not changed"):
+            store.save([*entries, *parse_entries([_entry("b")])[0]])
+        assert path.read_bytes() == before
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["reg.json"]
+    finally:
+        path.chmod(0o644)

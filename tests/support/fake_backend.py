@@ -81,6 +81,8 @@ class FakeBackend:
         self.latency_s = latency_s
         self.slots = slots
         self.retry_after = retry_after
+        self.error_message = "CUDA error: an illegal memory access"
+        """The message of the ``500`` fault (servers echo prompt text such as ``[/INST]``)."""
         self.loading_until = time.monotonic() + loading_s
         self.faults: deque[str] = deque()
         self.records: list[RequestRecord] = []

@@ -160,7 +160,7 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                 self._send(429, {"error": {"message": "Too many requests", "code": 429}},
                            {"Retry-After": state.retry_after})
             elif fault == "500":
-                self._error(500, "CUDA error: an illegal memory access", "InternalServerError")
+                self._error(500, state.error_message, "InternalServerError")
             elif fault == "malformed":
                 self._send(200, b'{"id": "x", "choices": [ {"message": oops')
             elif fault == "error200":

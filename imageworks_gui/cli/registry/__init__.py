@@ -9,10 +9,15 @@ from pathlib import Path
 
 import typer
 
-from imageworks_gui.cli.registry._common import CliState
+from imageworks_gui.cli.options import (
+    REGISTRY_PATH_HELP,
+    RegistryPathGroup,
+    merge_registry_path,
+)
 
 app = typer.Typer(
     name="imageworks-model-registry",
+    cls=RegistryPathGroup,
     help="Curate the Imageworks model registry.",
     no_args_is_help=True,
     add_completion=False,
@@ -23,14 +28,12 @@ app = typer.Typer(
 def _global_options(
     ctx: typer.Context,
     registry_path: Path | None = typer.Option(
-        None, "--registry-path", metavar="FILE",
-        help="Registry file to use (default: $IMAGEWORKS_REGISTRY_PATH, then "
-        "./configs/model_registry.json, then the user config folder)."),
+        None, "--registry-path", metavar="FILE", help=REGISTRY_PATH_HELP),
 ) -> None:
     """Curate the Imageworks model registry."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    ctx.obj = CliState(registry_path=registry_path)
+    merge_registry_path(ctx, registry_path)
 
 
 _COMMAND_MODULES = ("list_cmds", "verify_cmds", "sync_cmd", "probe_cmd")

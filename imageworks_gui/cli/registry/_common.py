@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 
+from imageworks_gui.cli.console import err, error_line, out, warning_line
+from imageworks_gui.cli.options import root_state
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.services.registry_store import (
     RegistryConflictError,
     RegistryLoadError,
+    RegistryReadOnlyError,
     RegistryStore,
     resolve_registry_path,
 )
@@ -21,47 +21,47 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_DRIFT = 3
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@dataclass
-class CliState:
-    """Options given before the command name."""
-
-    registry_path: Path | None = None
+console = out
+err_console = err
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    err_console.print(error_line(message))
     raise typer.Exit(code)
 
 
 def open_registry(ctx: typer.Context) -> tuple[RegistryStore, list[RegistryEntry]]:
     """Resolve, load and validate the registry, or exit 2 with the loader's message."""
-    state = ctx.find_root().obj
-    cli_path = state.registry_path if isinstance(state, CliState) else None
     try:
-        store = RegistryStore(resolve_registry_path(cli_path))
+        store = RegistryStore(resolve_registry_path(root_state(ctx).registry_path))
         entries = store.load()
     except (RegistryLoadError, RegistryValidationError) as exc:
         fail(str(exc), EXIT_USAGE)
     except OSError as exc:
         fail(f"cannot prepare the registry file: {exc}", EXIT_USAGE)
     for warning in store.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        err_console.print(warning_line(warning))
     return store, entries
 
 
+def save_problem(store: RegistryStore, exc: OSError) -> str:
+    """Why the registry could not be saved (it is left as it was)."""
+    if isinstance(exc, RegistryReadOnlyError):
+        return str(exc)
+    reason = exc.strerror or str(exc)
+    return (f"{store.path}: cannot save the registry ({reason}); it was not changed: check the "
+            "permissions and free space of its folder")
+
+
 def save_registry(store: RegistryStore, entries: list[RegistryEntry]) -> None:
-    """Save, turning a conflict into a clear failure (exit 1)."""
+    """Save, turning a conflict or a write failure into a clear failure (exit 1)."""
     try:
         store.save(entries)
     except RegistryConflictError as exc:
         fail(str(exc), EXIT_FAILURE)
     except OSError as exc:
-        fail(f"{store.path}: cannot save the registry: {exc}", EXIT_FAILURE)
+        fail(save_problem(store, exc), EXIT_FAILURE)
 
 
 def get_entry(entries: list[RegistryEntry], name: str) -> RegistryEntry:

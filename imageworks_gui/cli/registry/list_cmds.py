@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.table import Table
 
@@ -20,6 +18,7 @@ from imageworks_gui.cli.registry._common import (
     served_name,
 )
 from imageworks_gui.core.resolution import RoleResolutionError, select_model
+from imageworks_gui.services.registry_store import json_text
 
 
 @app.command("list")
@@ -32,7 +31,7 @@ def list_entries(
     store, entries = open_registry(ctx)
     shown = [e for e in entries if role is None or role in e.roles]
     if as_json:
-        typer.echo(json.dumps([e.to_json_dict() for e in shown], indent=2, ensure_ascii=False))
+        typer.echo(json_text([e.to_json_dict() for e in shown]))
         return
     table = Table(title=str(store.path), title_justify="left")
     for header in ("name", "backend", "endpoint", "roles", "capabilities", "lock", "notes"):
@@ -51,7 +50,7 @@ def show_entry(ctx: typer.Context, name: str = typer.Argument(..., help="Entry n
     """Print one entry as JSON."""
     _store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
-    typer.echo(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False))
+    typer.echo(json_text(entry.to_json_dict()))
 
 
 @app.command("select")
@@ -68,9 +67,11 @@ def select_entry(
         resolution = select_model(entries, role, require, prefer, log_resolution=False)
     except RoleResolutionError as exc:
         fail(str(exc), EXIT_FAILURE)
+    for skipped in resolution.skipped:
+        err_console.print(f"skipped {skipped}")
     entry = resolution.entry
-    typer.echo(f"role:        {role}")
-    typer.echo(f"model:       {entry.name} ({resolution.reason})")
-    typer.echo(f"backend:     {entry.backend}")
-    typer.echo(f"endpoint:    {endpoint(entry)}")
-    typer.echo(f"served name: {served_name(entry)}")
+    console.print(f"role:        {role}")
+    console.print(f"model:       {entry.name} ({resolution.reason})")
+    console.print(f"backend:     {entry.backend}")
+    console.print(f"endpoint:    {endpoint(entry)}")
+    console.print(f"served name: {served_name(entry)}")

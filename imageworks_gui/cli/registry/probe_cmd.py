@@ -8,6 +8,7 @@ import json
 import httpx
 import typer
 
+from imageworks_gui.cli.console import Part, line, styled, warning_line
 from imageworks_gui.cli.registry import app
 from imageworks_gui.cli.registry._common import (
     EXIT_FAILURE,
@@ -33,7 +34,7 @@ def _settings() -> Settings:
     try:
         return SettingsStore().load()
     except SettingsLoadError as exc:
-        err_console.print(f"[yellow]warning:[/] {exc}; using default settings", markup=True)
+        err_console.print(warning_line(f"{exc}; using default settings"))
         return Settings()
 
 
@@ -43,23 +44,22 @@ async def _probe(entry: RegistryEntry, settings: Settings, vision: bool | None) 
 
 
 def _show(report: ProbeReport) -> None:
-    def mark(value: bool | None) -> str:
-        return {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[value]
+    def mark(value: bool | None) -> Part:
+        return {True: ("yes", "green"), False: ("no", "red"), None: "-"}[value]
 
     console.print(f"{report.entry} ({report.backend} at {report.endpoint})")
-    console.print(f"  online:        {mark(report.online)}")
-    console.print(f"  served name:   {report.served_name or '-'} "
-                  f"(listed: {mark(report.served_listed)})")
-    console.print(f"  text chat:     {mark(report.text_ok)}")
+    console.print(line("  online:        ", mark(report.online)))
+    console.print(line(f"  served name:   {report.served_name or '-'} (listed: ",
+                       mark(report.served_listed), ")"))
+    console.print(line("  text chat:     ", mark(report.text_ok)))
     if report.vision_checked:
         answers = ", ".join(f"{c} -> {a!r}" for c, a in report.vision_answers.items())
-        console.print(f"  vision probe:  {mark(report.vision_ok)} {answers}")
+        console.print(line("  vision probe:  ", mark(report.vision_ok), f" {answers}"))
     if report.ttft_ms is not None:
         console.print(f"  TTFT:          {report.ttft_ms:.0f} ms")
     if report.tokens_per_s is not None:
         console.print(f"  throughput:    {report.tokens_per_s:.1f} tokens/s")
-    style = "green" if report.ok else "bold red"
-    console.print(f"[{style}]{report.message}[/]")
+    console.print(styled(report.message, "green" if report.ok else "bold red"))
 
 
 @app.command("probe")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from imageworks_gui.cli.console import styled
 from imageworks_gui.cli.registry import app
 from imageworks_gui.cli.registry._common import (
     EXIT_FAILURE,
@@ -34,7 +35,7 @@ def _print_plan(plan: SyncPlan, *, dry_run: bool) -> None:
     styles = {"create": "green", "update": "yellow", "unchanged": "dim", "error": "bold red"}
     for action in plan.actions:
         details = action.message or ", ".join(action.changed_fields)
-        table.add_row(action.key, f"[{styles[action.kind]}]{action.kind}[/]",
+        table.add_row(action.key, styled(action.kind, styles[action.kind]),
                       action.name or "", details)
     console.print(table)
     totals = plan.totals

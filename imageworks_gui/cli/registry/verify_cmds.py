@@ -7,11 +7,11 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
-    TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
+from imageworks_gui.cli.console import error_line, line, literal_column
 from imageworks_gui.cli.registry import app
 from imageworks_gui.cli.registry._common import (
     EXIT_DRIFT,
@@ -22,6 +22,7 @@ from imageworks_gui.cli.registry._common import (
     fail,
     get_entry,
     open_registry,
+    save_problem,
     save_registry,
 )
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
@@ -29,13 +30,15 @@ from imageworks_gui.services.hashing import HashingCancelled
 from imageworks_gui.services.registry_store import (
     RegistryConflictError,
     RegistryLoadError,
+    RegistryReadOnlyError,
     RegistryStore,
+    check_replaceable,
 )
 from imageworks_gui.services.verification import VerifyOutcome, unlock_entry, verify_entry
 
 
 def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyOutcome:
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+    columns = (literal_column(), BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(f"hashing {entry.name}", total=None)
@@ -48,14 +51,14 @@ def _verify_with_bar(entry: RegistryEntry, *, lock: bool, deep: bool) -> VerifyO
 
 def _report(outcome: VerifyOutcome) -> None:
     if outcome.status == "verified":
-        console.print(f"[green]OK[/] {outcome.message}", markup=True)
+        console.print(line(("OK", "green"), " ", outcome.message))
         return
     if outcome.status == "error":
-        err_console.print(f"[bold red]ERROR[/] {outcome.message}", markup=True)
+        err_console.print(line(("ERROR", "bold red"), " ", outcome.message))
         return
     entry = outcome.entry.name
-    err_console.print(f"[bold red]DRIFT[/] {entry}: the model files differ from the lock",
-                      markup=True)
+    err_console.print(line(("DRIFT", "bold red"), f" {entry}: the model files differ from the "
+                           "lock"))
     err_console.print(f"  expected aggregate: {outcome.expected}")
     err_console.print(f"  actual aggregate:   {outcome.actual}")
     for label, paths in (("changed", outcome.changed), ("added", outcome.added),
@@ -67,34 +70,52 @@ def _report(outcome: VerifyOutcome) -> None:
 
 
 def _save_outcomes(store: RegistryStore, entries: list[RegistryEntry],
-                   targets: list[RegistryEntry], outcomes: list[VerifyOutcome]) -> None:
-    """Save; if the file changed meanwhile (e.g. the GUI saved), merge the results into it."""
+                   targets: list[RegistryEntry], outcomes: list[VerifyOutcome]
+                   ) -> tuple[set[str], str | None]:
+    """Save; if the file changed meanwhile (e.g. the GUI saved), merge the results into it.
+
+    Returns the entries removed from the file while they were hashed (nothing is recorded for
+    them) and, when nothing could be saved, why.
+    """
     try:
         store.save(entries)
-        return
+        return set(), None
     except RegistryConflictError:
         pass
+    except OSError as exc:
+        return set(), save_problem(store, exc)
     try:
         fresh = store.reload()
     except (RegistryLoadError, RegistryValidationError) as exc:
-        fail(f"the registry changed while hashing and can no longer be loaded: {exc}",
-             EXIT_FAILURE)
+        return set(), f"the registry changed while hashing and can no longer be loaded: {exc}"
     by_name = {t.name: (t, o.entry) for t, o in zip(targets, outcomes, strict=True)}
+    gone = set(by_name) - {e.name for e in fresh}
     merged = []
     for entry in fresh:
         if entry.name in by_name:
             before, after = by_name[entry.name]
             if entry != before:
-                fail(f"{store.path}: entry {entry.name!r} was edited while it was being "
-                     "verified; run verify again", EXIT_FAILURE)
+                return gone, (f"{store.path}: entry {entry.name!r} was edited while it was "
+                              "being verified; run verify again")
             entry = after
         merged.append(entry)
-    save_registry(store, merged)
+    try:
+        store.save(merged)
+    except RegistryConflictError as exc:
+        return gone, str(exc)
+    except OSError as exc:
+        return gone, save_problem(store, exc)
+    return gone, None
 
 
 def _run(ctx: typer.Context, names: list[str], *, lock: bool, deep: bool) -> None:
     store, entries = open_registry(ctx)
     targets = [get_entry(entries, n) for n in names]
+    if lock:
+        try:  # a lock that cannot be saved is not worth hashing for
+            check_replaceable(store.path)
+        except RegistryReadOnlyError as exc:
+            fail(str(exc), EXIT_FAILURE)
     outcomes: list[VerifyOutcome] = []
     for target in targets:
         try:
@@ -103,11 +124,19 @@ def _run(ctx: typer.Context, names: list[str], *, lock: bool, deep: bool) -> Non
             fail("verification cancelled; nothing was recorded", EXIT_FAILURE)
         outcomes.append(outcome)
         entries = [outcome.entry if e.name == target.name else e for e in entries]
-        _report(outcome)
-    _save_outcomes(store, entries, targets, outcomes)
+    gone, problem = _save_outcomes(store, entries, targets, outcomes)
+    for outcome in outcomes:
+        if outcome.entry.name in gone:
+            err_console.print(line(("GONE", "bold red"), f" {outcome.entry.name}: the entry was "
+                                   f"removed from {store.path} while its files were being "
+                                   "hashed; nothing was recorded for it"))
+        else:
+            _report(outcome)
+    if problem:
+        err_console.print(error_line(f"{problem}; the results above were not recorded"))
     if any(o.status == "drifted" for o in outcomes):
         raise typer.Exit(EXIT_DRIFT)
-    if any(o.status == "error" for o in outcomes):
+    if gone or problem or any(o.status == "error" for o in outcomes):
         raise typer.Exit(EXIT_FAILURE)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from imageworks_gui.cli.options import REGISTRY_PATH_HELP, merge_registry_path
 
 app = typer.Typer(
     name="imageworks-personal-tagger",
@@ -11,6 +15,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    registry_path: Path | None = typer.Option(None, "--registry-path", metavar="FILE",
+                                              help=REGISTRY_PATH_HELP),
+) -> None:
+    """Propose captions, keywords and descriptions for photos with local vision models, and
+    write them into the photos' metadata."""
+    merge_registry_path(ctx, registry_path)
 
 
 def _register_commands() -> None:

@@ -29,15 +29,24 @@ def load_results(path: Path) -> tuple[list[ResultLine], list[str]]:
     """
     records: list[ResultLine] = []
     problems: list[str] = []
-    with open(path, encoding="utf-8-sig") as handle:
+    with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
-            text = raw.strip()
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}:{number}: the line is not UTF-8 text (bad byte at "
+                                f"column {exc.start + 1}); re-save the file as UTF-8 or "
+                                "delete this line")
+                continue
             if not text or text.startswith("#"):
                 continue
             try:
                 records.append(ResultLine(number, from_journal_line(text)))
             except JournalError as exc:
                 problems.append(f"{path}:{number}: {exc}; fix or delete this line")
+            except RecursionError:
+                problems.append(f"{path}:{number}: the record is nested too deeply to be "
+                                "read; fix or delete this line")
     return records, problems
 
 

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from imageworks_gui.cli.console import err, error_line, line, literal_column, out, warning_line
+from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
+from imageworks_gui.cli.tagger.output_paths import check_output_files
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.core.resolution import RoleResolutionError
@@ -44,8 +46,6 @@ if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -116,7 +116,7 @@ def _load_entries(registry_path: Path | None) -> list[RegistryEntry]:
     except OSError as exc:
         raise UsageError(f"cannot read the registry: {exc}") from exc
     for warning in store.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        err.print(warning_line(warning))
     return entries
 
 
@@ -126,7 +126,7 @@ def _print_bindings(pipeline: TaggingPipeline) -> None:
         err.print(f"  {stage:<12} role {binding.role!r} -> {binding.entry.name} "
                   f"({binding.entry.backend}, {how})")
         for warning in binding.resolution.warnings:
-            err.print(f"  [yellow]warning:[/] {warning}")
+            err.print(line("  ", warning_line(warning)))
 
 
 async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: bool,
@@ -136,21 +136,21 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
         err.print("Checking models (server, served name, text chat, vision probe)...")
         try:
             for report in await pipeline.preflight():
-                err.print(f"  [green]ok[/] {report.entry}: {report.served_name} at "
-                          f"{report.endpoint}")
+                err.print(line("  ", ("ok", "green"), f" {report.entry}: {report.served_name} "
+                               f"at {report.endpoint}"))
         except PreflightError as exc:
             for report in exc.reports:
-                mark = "[green]ok[/]" if report.ok else "[bold red]FAILED[/]"
-                err.print(f"  {mark} {report.message}")
+                mark = ("ok", "green") if report.ok else ("FAILED", "bold red")
+                err.print(line("  ", mark, f" {report.message}"))
             raise UsageError("preflight failed: fix the models above or pass "
                              "--skip-preflight") from exc
     input_errors: list[str] = []
 
     def on_input_error(path: Path, message: str) -> None:
         input_errors.append(message)
-        err.print(f"[yellow]warning:[/] {message}")
+        err.print(warning_line(message))
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = (literal_column(), BarColumn(), MofNCompleteColumn(),
                TextColumn("failed {task.fields[failed]}"), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("tagging", total=None, failed=0)
@@ -161,7 +161,8 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
 
         def on_result(result: TagResult) -> None:
             if result.status == "failed":
-                bar.console.print(f"[red]failed[/] {result.path}: {result.error_message}")
+                bar.console.print(line(("failed", "red"),
+                                       f" {result.path}: {result.error_message}"))
             if collect is not None:
                 collect.append(result)
             if sink is not None:
@@ -174,6 +175,7 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     input_dir: list[Path] = typer.Option(
         ..., "-i", "--input-dir", help="Folder or image file to tag (repeatable)."),
     use_registry: bool = typer.Option(
@@ -227,6 +229,7 @@ def run(
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    registry_path = merge_registry_path(ctx, registry_path)
     try:
         code = _run(input_dir, use_registry, registry_path,
                     {"caption": caption_role, "keywords": keyword_role,
@@ -236,7 +239,7 @@ def run(
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
                     prompt_profile, skip_preflight, resume, skip_tagged, base_url)
     except UsageError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(code)
 
@@ -272,6 +275,9 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
         preferred, served = models, {}
     journal = output_jsonl or (data_dir() / "journals" /
                                f"run-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
+    problems = check_output_files({"--output-jsonl": journal, "--summary": summary})
+    if problems:
+        raise UsageError("; ".join(problems) + " (nothing was tagged)")
     raw_preview, has_keywords, close_tools = _exiftool_tools(skip_tagged)
     collected: list[TagResult] | None = [] if summary else None
     sink: RunMetadataWriter | None = None
@@ -284,6 +290,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             skip_preflight, sink, collected, summary))
         return max(code, sink.finish()) if sink is not None else code
     finally:
+        if sink is not None and sink.pending:
+            sink.finish()  # a failure after tagging: let the writes in flight complete first
         close_tools()
         if sink is not None:
             sink.close()
@@ -311,8 +319,16 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
         _print_bindings(pipeline)
         outcome, input_errors = await _execute(pipeline, inputs, recursive, skip_preflight,
                                                sink, collected)
+    summary_failed = False
     if summary is not None:
-        write_summary(summary, outcome, collected or [], profile)
+        try:
+            write_summary(summary, outcome, collected or [], profile)
+        except OSError as exc:  # the photos' writes go on; only the report is missing
+            summary_failed = True
+            err.print(error_line(f"--summary {summary}: cannot write the report "
+                                 f"({exc.strerror or exc}); the journal {journal} holds every "
+                                 "result"))
+            summary = None
     if outcome.total == 0:
         looked = ", ".join(str(p) for p in inputs)
         hint = "" if recursive else "; sub-folders were not searched: add --recursive"
@@ -328,4 +344,4 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
             out.print(f"  {result.path}: {result.error_message}")
     if input_errors:
         out.print(f"{len(input_errors)} input(s) skipped (see warnings above).")
-    return EXIT_FAILED if outcome.exit_code or input_errors else EXIT_OK
+    return EXIT_FAILED if outcome.exit_code or input_errors or summary_failed else EXIT_OK

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from imageworks_gui.cli.console import err, error_line, line, out, warning_line
 from imageworks_gui.cli.tagger import app
 from imageworks_gui.cli.tagger.results_io import (
     changed_since_tagging,
@@ -37,8 +38,6 @@ from imageworks_gui.services.pipeline.runner import RESUMED_REASON
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 STYLE = {"written": "green", "unchanged": "dim", "conflict": "yellow", "error": "red",
          "cancelled": "yellow", "skipped": "dim"}
 
@@ -47,7 +46,7 @@ def _settings() -> MetadataSettings:
     try:
         return SettingsStore().load().metadata
     except SettingsLoadError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from exc
 
 
@@ -55,7 +54,7 @@ def _writer(settings: MetadataSettings) -> MetadataWriter:
     try:
         return MetadataWriter(ExifToolPool(), settings=settings)
     except ExifToolError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from exc
 
 
@@ -71,7 +70,7 @@ def print_outcome(outcome: WriteOutcome, console: Console = out, written: str = 
         detail = f"  {outcome.reason}"
     target = f" -> {outcome.target}" if outcome.target and outcome.target != outcome.path \
         and outcome.status == "written" else ""
-    console.print(f"[{style}]{label:<9}[/] {outcome.path}{target}{detail}")
+    console.print(line((f"{label:<9}", style), f" {outcome.path}{target}{detail}"))
     for note in outcome.notes:
         console.print(f"          note: {note}")
 
@@ -100,13 +99,13 @@ def _dry_run(writer: MetadataWriter, items: list[tuple[TagResult, Path]]) -> int
                                 writer.settings)
         except MetadataError as exc:
             failed += 1
-            out.print(f"[red]error    [/] {exc}")
+            out.print(line(("error    ", "red"), f" {exc}"))
             continue
         if plan.is_empty:
-            out.print(f"[dim]unchanged[/] {path}  nothing new to write")
+            out.print(line(("unchanged", "dim"), f" {path}  nothing new to write"))
             continue
-        out.print(f"[cyan]would write[/] {path}" + (f" -> {plan.target}" if plan.target !=
-                                                     str(path) else ""))
+        out.print(line(("would write", "cyan"), f" {path}" + (
+            f" -> {plan.target}" if plan.target != str(path) else "")))
         for edit in plan.edits:
             if edit.tag.startswith("XMP-imageworks:"):
                 continue
@@ -140,12 +139,12 @@ def apply(
 ) -> None:
     """Write the proposals of a results file into the photos."""
     if not results.is_file():
-        err.print(f"[red]error:[/] {results}: no such results file; pass the JSONL written by "
-                  "`run --output-jsonl`")
+        err.print(error_line(f"{results}: no such results file; pass the JSONL written by "
+                             "`run --output-jsonl`"))
         raise typer.Exit(EXIT_USAGE)
     records, problems = load_results(results)
     for problem in problems:
-        err.print(f"[red]error:[/] {problem}")
+        err.print(error_line(problem))
     items: list[tuple[TagResult, Path]] = []
     skipped = 0
     conflicts: list[WriteOutcome] = []
@@ -158,7 +157,7 @@ def apply(
             reason = f"superseded by line {latest[path]}"
         if reason is not None:
             skipped += 1
-            out.print(f"[dim]skipped  [/] {path}  line {record.line}: {reason}")
+            out.print(line(("skipped  ", "dim"), f" {path}  line {record.line}: {reason}"))
             continue
         stale = None if ignore_changes else changed_since_tagging(record.result, path)
         if stale is not None:
@@ -190,18 +189,18 @@ def undo(
 ) -> None:
     """Restore the metadata a write batch replaced (tags changed since are left alone)."""
     if last == (journal_id is not None):
-        err.print("[red]error:[/] give either --last or a JOURNAL_ID (see `history`)")
+        err.print(error_line("give either --last or a JOURNAL_ID (see `history`)"))
         raise typer.Exit(EXIT_USAGE)
     writer = _writer(_settings())
     try:
         batch_id = journal_id or writer.journal.last_undoable()
         if batch_id is None:
-            err.print("[red]error:[/] there is no write batch left to undo (see `history`)")
+            err.print(error_line("there is no write batch left to undo (see `history`)"))
             raise typer.Exit(EXIT_USAGE)
         try:
             result = writer.undo(batch_id, on_result=lambda o: print_outcome(o, out, "restored"))
         except (JournalError, MetadataError) as exc:
-            err.print(f"[red]error:[/] {exc}")
+            err.print(error_line(str(exc)))
             raise typer.Exit(EXIT_USAGE) from exc
         code = print_summary(result, verb=f"Undid {batch_id}:")
     finally:
@@ -223,6 +222,8 @@ def history() -> None:
             state = f"undo of {batch.undoes}"
         elif batch.undone_at:
             state = f"undone {batch.undone_at}"
+        elif not batch.committed:
+            state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
             state = "can be undone"
         note = "" if batch.description in ("", state) else f"  {batch.description}"
@@ -251,6 +252,8 @@ class RunMetadataWriter:
         self._conflicts: list[WriteOutcome] = []
         self._journal_path = journal_path
         self._results: dict[str, TagResult] = {}
+        self._finished = False
+        self._submitted = 0
 
     @classmethod
     def start(cls, settings: Settings, journal_path: Path | None = None) -> RunMetadataWriter:
@@ -277,9 +280,9 @@ class RunMetadataWriter:
                 "metadata_written_at": datetime.now(UTC).isoformat(timespec="seconds")}))
         except OSError as exc:
             with self._lock:
-                err.print(f"[yellow]warning:[/] {outcome.path}: written, but the journal "
-                          f"{self._journal_path} could not record it ({exc.strerror or exc}); "
-                          "--resume would tag this photo again")
+                err.print(warning_line(
+                    f"{outcome.path}: written, but the journal {self._journal_path} could not "
+                    f"record it ({exc.strerror or exc}); --resume would tag this photo again"))
 
     def __call__(self, result: TagResult) -> None:
         if (result.status == "skipped" and result.skip_reason == RESUMED_REASON
@@ -296,9 +299,16 @@ class RunMetadataWriter:
             return
         with self._lock:
             self._results[str(path)] = result
+        self._submitted += 1
         self._session.submit(proposal_from_result(result, path))
 
+    @property
+    def pending(self) -> bool:
+        """True when photos were handed to the writer and ``finish()`` has not run yet."""
+        return bool(self._submitted) and not self._finished
+
     def finish(self) -> int:
+        self._finished = True
         result = self._session.close()
         result.outcomes.extend(self._conflicts)
         for outcome in self._conflicts:

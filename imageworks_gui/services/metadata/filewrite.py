@@ -7,7 +7,6 @@ import glob
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from imageworks_gui.core.metadata import (
 )
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
 from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
+from imageworks_gui.services.writable import is_read_only
 
 TEMP_PREFIX = ".iwtmp-"
 """New versions are written to ``.iwtmp-<random>/<name>`` beside the photo, then renamed."""
@@ -116,21 +116,13 @@ def check_unchanged(plan: ChangePlan) -> None:
                             "modification time differ); skipped: re-read it and review again")
 
 
-_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-
-
-def _read_only(path: str) -> bool:
-    """Not writable for us, or marked read-only by its owner (respected even for root)."""
-    return not os.access(path, os.W_OK) or not os.stat(path).st_mode & _WRITE_BITS
-
-
 def check_writable(plan: ChangePlan) -> None:
     """Raise MetadataError for read-only files and folders (before anything is written)."""
     folder = os.path.dirname(plan.target) or "."
-    if plan.target_exists and _read_only(plan.target):
+    if plan.target_exists and is_read_only(plan.target):
         raise MetadataError(f"{plan.target}: the file is read-only; make it writable "
                             "(e.g. chmod u+w) or leave it out")
-    if _read_only(folder) or not os.access(folder, os.X_OK):
+    if is_read_only(folder) or not os.access(folder, os.X_OK):
         raise MetadataError(f"{folder}: the folder is read-only, so no file in it can be "
                             "replaced safely; make it writable or leave its photos out")
 
