@@ -143,8 +143,8 @@ class VocabularyStore:
         return vocabulary
 
 
-def printable(text: str) -> str:
-    """``text`` with undecodable file-name bytes shown as U+FFFD (safe to store as JSON)."""
+def storable(text: str) -> str:
+    """``text`` with undecodable file-name bytes as U+FFFD (a vocabulary file is UTF-8 JSON)."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
@@ -157,15 +157,15 @@ def read_vocabulary_file(path: Path, name: str | None = None, fmt: str = "auto")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise VocabularyStoreError(f"{printable(str(path))}: cannot read the file "
+        raise VocabularyStoreError(f"{storable(str(path))}: cannot read the file "
                                    f"({exc.strerror or exc})") from exc
     try:
         chosen, terms = parse_vocabulary(data, fmt)
     except VocabularyError as exc:
-        raise VocabularyStoreError(f"{printable(str(path))}: {exc}") from exc
-    chosen_name = name if name is not None else printable(path.stem)
+        raise VocabularyStoreError(f"{storable(str(path))}: {exc}") from exc
+    chosen_name = name if name is not None else storable(path.stem)
     problem = name_problem(chosen_name)
     if problem is not None:
         raise VocabularyStoreError(f"{problem}; choose another name with --name")
-    return Vocabulary(name=chosen_name, format=chosen, source=printable(str(path.absolute())),
+    return Vocabulary(name=chosen_name, format=chosen, source=storable(str(path.absolute())),
                       terms=terms)

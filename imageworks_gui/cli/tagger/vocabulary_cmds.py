@@ -6,8 +6,8 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from imageworks_gui.cli.console import err, error_line, out, warning_line
 from imageworks_gui.cli.tagger import app
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, render_tree, split_risks
 from imageworks_gui.core.vocabulary_mapping import KeywordMapping, VocabularyMapper
@@ -15,14 +15,10 @@ from imageworks_gui.services.settings_store import SettingsLoadError, SettingsSt
 from imageworks_gui.services.vocabulary_store import (
     VocabularyStore,
     VocabularyStoreError,
-    printable,
     read_vocabulary_file,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# Names, terms and paths are untrusted: no markup, no emoji codes, no highlighting.
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+EXIT_USAGE = 2
 
 vocabulary_app = typer.Typer(
     name="vocabulary",
@@ -42,7 +38,7 @@ class FormatChoice(StrEnum):
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err.print(f"error: {message}")
+    err.print(error_line(message))
     return typer.Exit(code)
 
 
@@ -75,7 +71,7 @@ def import_cmd(
         raise _fail(str(exc)) from exc
     out.print(f"Imported {vocabulary.name!r} ({vocabulary.format} format): "
               f"{_summary(vocabulary)}; active.")
-    out.print(f"  stored in {printable(str(path))}")
+    out.print(f"  stored in {path}")
     risky = [t.lr_path for t in vocabulary.terms if split_risks(t.name)]
     if risky:
         out.print(f"  note: {len(risky)} keyword(s) contain '/', which digiKam and Immich read "
@@ -87,7 +83,7 @@ def list_cmd() -> None:
     """List stored vocabularies, active ones first in the order they are consulted."""
     vocabularies, problems = _store().load_all()
     for problem in problems:
-        err.print(f"warning: {problem}")
+        err.print(warning_line(problem))
     if not vocabularies:
         out.print("No vocabularies yet: import one with "
                   "'imageworks-personal-tagger vocabulary import FILE'.")
@@ -144,7 +140,7 @@ def deactivate_cmd(name: str = typer.Argument(..., help="Vocabulary name.")) -> 
 
 def describe(mapping: KeywordMapping) -> str:
     """One line: what the model said, what it maps to and how."""
-    said = printable(mapping.proposed)
+    said = mapping.proposed
     if mapping.method == "refused":
         return f"{said!r} -> refused: {mapping.reason}"
     if mapping.method == "new":
