@@ -58,6 +58,8 @@ class VocabularySettings(BaseModel):
 
     fuzzy_threshold: float = Field(default=88.0, ge=50, le=100)
     """Lowest rapidfuzz ratio (0-100) for a misspelt keyword to map onto a vocabulary term."""
+    mode: Literal["suggest", "strict"] = "suggest"
+    """suggest: keep keywords outside the vocabulary as new terms; strict: drop them."""
 
 
 class Settings(BaseModel):

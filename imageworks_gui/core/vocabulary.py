@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VocabularyFormat = Literal["lightroom", "text", "photos"]
+MatchMethod = Literal["exact", "synonym", "normalized", "fuzzy", "new", "refused"]
+VocabularyMode = Literal["suggest", "strict"]
+"""``suggest`` keeps new terms beside mapped ones; ``strict`` keeps vocabulary terms only."""
 VOCABULARY_SCHEMA = 1
 MAX_NAME_CHARS = 100
 
@@ -169,3 +172,30 @@ def render_tree(vocabulary: Vocabulary) -> list[str]:
 
     walk(())
     return lines
+
+
+class KeywordMapping(BaseModel):
+    """What the model said, what it became, and how (recorded in the JSONL per keyword)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposed: str
+    """The keyword as the model returned it."""
+    keyword: str
+    """The keyword to use: the preferred term, the cleaned proposal when new, "" when refused."""
+    method: MatchMethod
+    score: float = 0.0
+    """100 for exact, synonym and normalised hits; the rapidfuzz ratio for fuzzy ones."""
+    path: tuple[str, ...] = ()
+    """Full path of the vocabulary term (root first); empty for new and refused keywords."""
+    vocabulary: str | None = None
+    matched: str | None = None
+    """The vocabulary name or synonym that matched."""
+    alternatives: tuple[str, ...] = ()
+    """Other candidates at the same step, as ``A|B|C`` paths, best first."""
+    reason: str | None = None
+
+    @property
+    def in_vocabulary(self) -> bool:
+        """True when the keyword was mapped onto a vocabulary term."""
+        return self.method not in ("new", "refused")

@@ -22,54 +22,28 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process
 
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.settings import VocabularySettings
+from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.core.vocabulary import (
     DIGIKAM_SEPARATOR,
     LR_SEPARATOR,
+    KeywordMapping,
+    MatchMethod,
     Vocabulary,
+    VocabularyMode,
     VocabularyTerm,
     term_problem,
 )
 
-MatchMethod = Literal["exact", "synonym", "normalized", "fuzzy", "new", "refused"]
-VocabularyMode = Literal["suggest", "strict"]
 DEFAULT_FUZZY_THRESHOLD: float = VocabularySettings.model_fields["fuzzy_threshold"].default
 
 _PLURAL_RULES = (("ies", "y", 5), ("sses", "ss", 5), ("shes", "sh", 5), ("ches", "ch", 5),
                  ("xes", "x", 4), ("zes", "z", 4))
-
-
-class KeywordMapping(BaseModel):
-    """What the model said, what it became, and how (recorded in the JSONL per keyword)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    proposed: str
-    """The keyword as the model returned it."""
-    keyword: str
-    """The keyword to use: the preferred term, the cleaned proposal when new, "" when refused."""
-    method: MatchMethod
-    score: float = 0.0
-    """100 for exact, synonym and normalised hits; the rapidfuzz ratio for fuzzy ones."""
-    path: tuple[str, ...] = ()
-    """Full path of the vocabulary term (root first); empty for new and refused keywords."""
-    vocabulary: str | None = None
-    matched: str | None = None
-    """The vocabulary name or synonym that matched."""
-    alternatives: tuple[str, ...] = ()
-    """Other candidates at the same step, as ``A|B|C`` paths, best first."""
-    reason: str | None = None
-
-    @property
-    def in_vocabulary(self) -> bool:
-        """True when the keyword was mapped onto a vocabulary term."""
-        return self.method not in ("new", "refused")
 
 
 def fold(text: str) -> str:
@@ -197,3 +171,29 @@ def apply_mode(mappings: Iterable[KeywordMapping], mode: VocabularyMode) -> list
             seen.add(key)
             result.append(mapping.keyword)
     return result
+
+
+class VocabularyPolicy:
+    """The vocabularies and mode of a tagging run, applied to each photo's keywords."""
+
+    def __init__(self, mapper: VocabularyMapper, mode: VocabularyMode = "suggest") -> None:
+        self.mapper = mapper
+        self.mode: VocabularyMode = mode
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the vocabularies consulted, in order."""
+        return [v.name for v in self.mapper.vocabularies]
+
+    def apply_to(self, result: TagResult) -> None:
+        """Replace a freshly tagged result's keywords by their mapping, and record it.
+
+        Results that were not tagged now (skipped, cancelled) or are already mapped (a copy
+        of another photo's result) are left alone.
+        """
+        if result.status not in ("ok", "failed") or not result.keywords \
+                or result.keyword_mapping is not None:
+            return
+        mappings = self.mapper.map_all(result.keywords)
+        result.keyword_mapping = mappings
+        result.keywords = apply_mode(mappings, self.mode)

@@ -173,3 +173,22 @@ def test_fold_and_singular_rules():
     assert [singular(w) for w in ("berries", "glasses", "boxes", "churches", "cats", "bus",
                                   "iris", "gas", "moss")] == [
         "berry", "glass", "box", "church", "cat", "bus", "iris", "gas", "moss"]
+
+
+def test_policy_maps_fresh_results_only(mapper):
+    from imageworks_gui.core.tagging import TagResult, from_journal_line, to_journal_line
+    from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
+
+    policy = VocabularyPolicy(mapper, "strict")
+    fresh = TagResult(path="/p/a.jpg", status="ok", keywords=["car", "Dog"])
+    policy.apply_to(fresh)
+    assert fresh.keywords == ["Automobile"]
+    assert [m.method for m in fresh.keyword_mapping or []] == ["synonym", "new"]
+    again = from_journal_line(to_journal_line(fresh))
+    assert again.keyword_mapping == fresh.keyword_mapping
+    policy.apply_to(again)  # already mapped: what the model said is not overwritten
+    assert again.keyword_mapping == fresh.keyword_mapping and again.keywords == ["Automobile"]
+    for status in ("skipped", "cancelled"):
+        other = TagResult(path="/p/b.jpg", status=status, keywords=["car"])
+        policy.apply_to(other)
+        assert other.keywords == ["car"] and other.keyword_mapping is None

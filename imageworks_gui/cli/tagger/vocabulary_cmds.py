@@ -9,8 +9,13 @@ import typer
 
 from imageworks_gui.cli.console import err, error_line, out, warning_line
 from imageworks_gui.cli.tagger import app
+from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, render_tree, split_risks
-from imageworks_gui.core.vocabulary_mapping import KeywordMapping, VocabularyMapper
+from imageworks_gui.core.vocabulary_mapping import (
+    KeywordMapping,
+    VocabularyMapper,
+    VocabularyPolicy,
+)
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 from imageworks_gui.services.vocabulary_store import (
     VocabularyStore,
@@ -35,6 +40,13 @@ class FormatChoice(StrEnum):
     auto = "auto"
     lightroom = "lightroom"
     text = "text"
+
+
+class ModeChoice(StrEnum):
+    """``run --vocabulary-mode``: what happens to keywords outside the vocabulary."""
+
+    suggest = "suggest"
+    strict = "strict"
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -169,6 +181,19 @@ def resolve_vocabularies(refs: list[str], store: VocabularyStore) -> list[Vocabu
         path = Path(ref)
         chosen.append(read_vocabulary_file(path) if path.is_file() else store.get(ref))
     return chosen
+
+
+def vocabulary_policy(settings: Settings, refs: list[str], mode: str | None
+                      ) -> VocabularyPolicy | None:
+    """The vocabularies a tagging run maps keywords onto: ``refs`` (stored names or files),
+    else the active ones; None when there are none."""
+    store = _store()
+    if not refs and not store.active():
+        return None
+    chosen_mode = "strict" if (mode or settings.vocabulary.mode) == "strict" else "suggest"
+    mapper = VocabularyMapper(resolve_vocabularies(refs, store),
+                              fuzzy_threshold=settings.vocabulary.fuzzy_threshold)
+    return VocabularyPolicy(mapper, chosen_mode)
 
 
 @vocabulary_app.command("map")
