@@ -13,6 +13,9 @@ VocabularyMode = Literal["suggest", "strict"]
 """``suggest`` keeps new terms beside mapped ones; ``strict`` keeps vocabulary terms only."""
 VOCABULARY_SCHEMA = 1
 MAX_NAME_CHARS = 100
+MAX_TERM_CHARS = 255
+MAX_DEPTH = 32
+"""Deepest keyword path accepted (Lightroom hierarchies are rarely deeper than 6)."""
 
 LR_SEPARATOR = "|"
 """Level separator of ``lr:hierarchicalSubject`` (Lightroom, Capture One, darktable)."""
@@ -43,6 +46,8 @@ def term_problem(name: str) -> str | None:
         return "a keyword cannot be empty"
     if name != name.strip():
         return "a keyword cannot start or end with white space"
+    if len(name) > MAX_TERM_CHARS:
+        return f"a keyword is at most {MAX_TERM_CHARS} characters (this one has {len(name)})"
     if LR_SEPARATOR in name:
         return ("'|' separates levels in lr:hierarchicalSubject, so Lightroom, digiKam and "
                 "ExifTool would split it into two keywords; rename it (e.g. 'and' or '-')")
@@ -67,7 +72,7 @@ class VocabularyTerm(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    path: tuple[str, ...] = Field(min_length=1)
+    path: tuple[str, ...] = Field(min_length=1, max_length=MAX_DEPTH)
     synonyms: tuple[str, ...] = ()
     assignable: bool = True
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from imageworks_gui.core.vocabulary import (
     DIGIKAM_SEPARATOR,
     LR_SEPARATOR,
+    MAX_DEPTH,
     VocabularyError,
     VocabularyFormat,
     VocabularyTerm,
@@ -78,6 +79,12 @@ def _check(name: str, line: int) -> str:
     return name
 
 
+def _check_depth(depth: int, line: int) -> None:
+    if depth > MAX_DEPTH:
+        raise VocabularyParseError(line, f"{depth} levels deep; a keyword path has at most "
+                                         f"{MAX_DEPTH} levels")
+
+
 def _finish(terms: list[VocabularyTerm]) -> list[VocabularyTerm]:
     if not terms:
         raise VocabularyParseError(0, "the file holds no keywords")
@@ -107,6 +114,7 @@ def parse_lightroom(text: str) -> list[VocabularyTerm]:
                             "the keyword it belongs to, on the lines right under it")
             synonyms[owner[depth - 1]].append(name)
             continue
+        _check_depth(depth + 1, number)
         if depth > len(path):
             raise VocabularyParseError(
                 number, f"indented {depth} tabs but the keyword above is at level "
@@ -179,6 +187,7 @@ def parse_text(text: str) -> list[VocabularyTerm]:
                 number, "mixes '|' and '/' between levels; use one of them (write \\/ for a "
                         "slash inside a term)")
         levels = [part.strip() for part in groups[0]]
+        _check_depth(len(levels), number)
         if any(not level for level in levels):
             raise VocabularyParseError(number, "an empty level (two separators in a row, or "
                                                "one at the start or end of the line)")
@@ -252,6 +261,8 @@ def terms_from_photo_keywords(subjects: Iterable[str] = (), hierarchical: Iterab
         for value in values:
             levels = [level.strip() for level in value.split(separator)]
             problems = [p for p in map(term_problem, levels) if p]
+            if len(levels) > MAX_DEPTH:
+                problems.append(f"more than {MAX_DEPTH} levels")
             if problems:
                 notes.append(f"{field} value {value!r} skipped: {problems[0]}")
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, name_pro
 from imageworks_gui.core.vocabulary_formats import parse_vocabulary
 from imageworks_gui.services.paths import config_dir
 from imageworks_gui.services.registry_store import atomic_write_text
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
 
 
 class VocabularyStoreError(VocabularyError):
@@ -155,6 +158,15 @@ def read_vocabulary_file(path: Path, name: str | None = None, fmt: str = "auto")
     the line.
     """
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise VocabularyStoreError(f"{storable(str(path))}: not a regular file; export "
+                                       "the keywords to a file and import that")
+        size = info.st_size
+        if size > MAX_FILE_BYTES:
+            raise VocabularyStoreError(
+                f"{storable(str(path))}: {size // (1024 * 1024)} MiB is too large for a keyword "
+                f"list (at most {MAX_FILE_BYTES // (1024 * 1024)} MiB); is it the right file?")
         data = path.read_bytes()
     except OSError as exc:
         raise VocabularyStoreError(f"{storable(str(path))}: cannot read the file "

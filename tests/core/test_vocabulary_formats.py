@@ -190,3 +190,17 @@ def test_render_tree_shows_containers_and_synonyms():
     assert lines[:7] == ["[Animals]", "  Birds", "    Grey heron", "      {heron}",
                          "      {Ardea cinerea}", "    Robin", "  Mammals"]
     assert "Cars" in lines and "  AC/DC tour bus" in lines
+
+
+def test_absurd_depth_and_length_are_refused_not_crashing():
+    deep = "".join("\t" * i + f"level{i}\n" for i in range(40))
+    with pytest.raises(VocabularyParseError) as info:
+        parse_lightroom(deep)
+    assert info.value.line == 33 and "at most 32 levels" in str(info.value)
+    with pytest.raises(VocabularyParseError, match="at most 32 levels"):
+        parse_text("|".join(f"l{i}" for i in range(33)) + "\n")
+    assert len(parse_text("|".join(f"l{i}" for i in range(32)) + "\n")) == 32
+    with pytest.raises(VocabularyParseError, match="at most 255 characters"):
+        parse_text("x" * 256 + "\n")
+    terms, notes = terms_from_photo_keywords(hierarchical=["|".join("a" * 40)])
+    assert terms == [] and "more than 32 levels" in notes[0]

@@ -156,3 +156,17 @@ def _file(folder: Path) -> Path:
     path = folder / "v.txt"
     path.write_text("Birds\n", encoding="utf-8")
     return path
+
+
+def test_huge_fifo_and_folder_are_refused_quickly(tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as handle:
+        handle.truncate(33 * 1024 * 1024)  # sparse: costs no disk
+    with pytest.raises(VocabularyStoreError, match="too large for a keyword list"):
+        read_vocabulary_file(huge)
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(VocabularyStoreError, match="not a regular file"):
+        read_vocabulary_file(fifo)
+    with pytest.raises(VocabularyStoreError, match="not a regular file"):
+        read_vocabulary_file(tmp_path)
