@@ -21,6 +21,7 @@ from imageworks_gui.services.vocabulary_store import (
     VocabularyStore,
     VocabularyStoreError,
     read_vocabulary_file,
+    storable,
 )
 
 EXIT_USAGE = 2
@@ -88,6 +89,38 @@ def import_cmd(
     if risky:
         out.print(f"  note: {len(risky)} keyword(s) contain '/', which digiKam and Immich read "
                   f"as a level separator in digiKam:TagsList, e.g. {risky[0]!r}")
+
+
+@vocabulary_app.command("from-photos")
+def from_photos_cmd(
+    inputs: list[Path] = typer.Argument(..., help="Folders or photos to read keywords from."),
+    name: str | None = typer.Option(None, "--name", "-n",
+                                    help="Name to store it under (default: the folder name)."),
+    recursive: bool = typer.Option(True, "--recursive/--no-recursive",
+                                   help="Descend into sub-folders."),
+    replace: bool = typer.Option(False, "--replace", help="Replace a vocabulary of that name."),
+) -> None:
+    """Build a vocabulary from the keywords already in your photos, and make it active."""
+    from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool
+    from imageworks_gui.services.vocabulary_photos import vocabulary_from_photos
+
+    chosen = name if name is not None else storable(inputs[0].absolute().name or "photos")
+    try:
+        pool = ExifToolPool(size=1)
+    except ExifToolError as exc:
+        raise _fail(f"reading keywords from photos needs ExifTool: {exc}") from exc
+    try:
+        vocabulary, read, notes = vocabulary_from_photos(pool, inputs, chosen, recursive)
+        path = _store().add(vocabulary, replace=replace)
+    except VocabularyError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        pool.close()
+    for note in notes:
+        err.print(warning_line(note))
+    out.print(f"Imported {vocabulary.name!r} from {read} photo(s): {_summary(vocabulary)}; "
+              "active.")
+    out.print(f"  stored in {path}")
 
 
 @vocabulary_app.command("list")
