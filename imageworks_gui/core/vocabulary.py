@@ -147,7 +147,8 @@ def merge_terms(terms: list[VocabularyTerm]) -> list[VocabularyTerm]:
     merged: dict[tuple[str, ...], VocabularyTerm] = {}
     for term in terms:
         for depth in range(1, len(term.path)):
-            merged.setdefault(term.path[:depth], VocabularyTerm(path=term.path[:depth]))
+            if term.path[:depth] not in merged:
+                merged[term.path[:depth]] = VocabularyTerm(path=term.path[:depth])
         old = merged.get(term.path)
         if old is None:
             merged[term.path] = term

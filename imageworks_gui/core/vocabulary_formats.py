@@ -94,9 +94,9 @@ def _finish(terms: list[VocabularyTerm]) -> list[VocabularyTerm]:
 def parse_lightroom(text: str) -> list[VocabularyTerm]:
     """Terms of a Lightroom Classic keyword export (see the module docstring for markers)."""
     path: list[str] = []
-    terms: list[VocabularyTerm] = []
-    synonyms: dict[int, list[str]] = {}  # index in ``terms`` -> synonyms seen so far
-    owner: list[int] = []  # index in ``terms`` of each level of ``path``
+    found: list[tuple[tuple[str, ...], bool, int]] = []  # path, assignable, line number
+    synonyms: dict[int, list[str]] = {}  # index in ``found`` -> synonyms seen so far
+    owner: list[int] = []  # index in ``found`` of each level of ``path``
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip(" \t")
         if not line:
@@ -127,11 +127,11 @@ def parse_lightroom(text: str) -> list[VocabularyTerm]:
         name = _check(body, number)
         del path[depth:], owner[depth:]
         path.append(name)
-        owner.append(len(terms))
-        synonyms[len(terms)] = []
-        terms.append(_term(path, assignable=assignable, line=number))
-    built = [_term(t.path, synonyms[i], t.assignable) for i, t in enumerate(terms)]
-    return _finish(built)
+        owner.append(len(found))
+        synonyms[len(found)] = []
+        found.append((tuple(path), assignable, number))
+    return _finish([_term(p, synonyms[i], assignable, line)
+                    for i, (p, assignable, line) in enumerate(found)])
 
 
 def _split_escaped(text: str, number: int) -> tuple[list[list[str]], set[str]]:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process
 
 from imageworks_gui.core.keywords import normalise_keyword
@@ -48,8 +48,11 @@ _PLURAL_RULES = (("ies", "y", 5), ("sses", "ss", 5), ("shes", "sh", 5), ("ches",
 
 def fold(text: str) -> str:
     """Comparison form: case folded, no diacritics, ``-``/``_`` as spaces, singular last word."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     plain = re.sub(r"[\s_\-]+", " ", plain).strip()
     head, _, last = plain.rpartition(" ")
     return f"{head} {singular(last)}" if head else singular(last)
@@ -65,9 +68,7 @@ def singular(word: str) -> str:
     return word
 
 
-class _Candidate(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class _Candidate(NamedTuple):
     rank: tuple[int, int, int, str, str]
     term: VocabularyTerm
     vocabulary: str
@@ -93,7 +94,7 @@ class VocabularyMapper:
         def candidate(kind: int, matched: str) -> _Candidate:
             path_key = LR_SEPARATOR.join(term.path)
             rank = (kind, order, len(term.path), path_key.casefold(), path_key)
-            return _Candidate(rank=rank, term=term, vocabulary=vocabulary, matched=matched)
+            return _Candidate(rank, term, vocabulary, matched)
 
         own = candidate(0, term.name)
         for key in {term.name, term.lr_path, DIGIKAM_SEPARATOR.join(term.path)}:
