@@ -301,8 +301,8 @@ class TaggingPipeline:
             else:
                 result = task.result()
             result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-            if self.vocabulary is not None:
-                self.vocabulary.apply_to(result)
+            if self.vocabulary is not None:  # fuzzy matching a large vocabulary takes a while
+                await run_blocking(self.vocabulary.apply_to, result)
             journaled = result.status != "cancelled" and result.skip_reason != RESUMED_REASON
             if journal is not None and journaled:
                 journal.write(result)
