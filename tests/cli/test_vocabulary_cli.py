@@ -158,3 +158,22 @@ def test_console_script_with_non_utf8_file_name(tmp_path, isolated_user_dirs):
     shown = subprocess.run([sys.executable, "-c", code, "vocabulary", "show", "kw-\ufffd"],
                            env=env, capture_output=True, timeout=120, check=False)
     assert shown.returncode == 0 and b"    Heron" in shown.stdout
+
+
+def test_names_and_files_starting_with_a_dash(tmp_path):
+    dashed = tmp_path / "-rf.txt"
+    dashed.write_text("Birds|Heron\n", encoding="utf-8")
+    result = invoke("import", "--name", "-n", "--", dashed)
+    assert result.exit_code == 0, result.output
+    assert "Imported '-n' (text format): 2 keyword(s)" in result.stdout
+    assert invoke("show", "--", "-n").stdout.splitlines()[1:] == ["  Birds", "    Heron"]
+    assert invoke("remove", "--", "-n").exit_code == 0
+
+
+def test_overlong_and_empty_names_are_refused(tmp_path):
+    path = lightroom_file(tmp_path)
+    long = invoke("import", path, "--name", "x" * 101)
+    assert long.exit_code == 2 and "at most 100 characters" in long.stderr
+    empty = invoke("import", path, "--name", "")
+    assert empty.exit_code == 2 and "cannot be empty" in empty.stderr
+    assert "No vocabularies yet" in invoke("list").stdout
