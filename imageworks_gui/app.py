@@ -23,6 +23,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="model_registry.json to open (default: $IMAGEWORKS_REGISTRY_PATH, "
                              "./configs/model_registry.json, or the one in the user config "
                              "folder)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print the structured log records on stderr")
     parser.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                         help=argparse.SUPPRESS)  # smoke tests: close the window after a delay
     parser.add_argument("paths", nargs="*", type=Path,
@@ -77,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    from imageworks_gui.services.logs import setup_logging
+
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
+    setup_logging("imageworks-gui", verbose=args.verbose)
     app = QApplication.instance() or QApplication(argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Imageworks")

@@ -8,21 +8,23 @@ from typing import Any
 
 import pytest
 
+from imageworks_gui.services.logs import teardown_logging
 from tests.support.fake_backend import FakeBackend, FakeModel, start_fake_backend
 
 
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
-                       monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+                       monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
     """Point config/cache/data folders at fresh temporary folders for every test."""
     root = tmp_path_factory.mktemp("userdirs")
     dirs = {}
-    for kind in ("CONFIG", "CACHE", "DATA"):
+    for kind in ("CONFIG", "CACHE", "DATA", "LOG"):
         path = root / kind.lower()
         path.mkdir()
         monkeypatch.setenv(f"IMAGEWORKS_{kind}_DIR", str(path))
         dirs[kind.lower()] = path
-    return dirs
+    yield dirs
+    teardown_logging()  # a CLI run in this test pointed the log at this test's folder
 
 
 @pytest.fixture

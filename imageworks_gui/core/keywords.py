@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
+
+from imageworks_gui.core.metadata_tags import clean_line
 
 KEYWORDS_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -123,9 +124,9 @@ def parse_keywords(text: str) -> list[str]:
 
 
 def normalise_keyword(raw: str) -> str:
-    """One keyword: NFC, quotes/trailing punctuation and surplus white space removed."""
-    text = unicodedata.normalize("NFC", raw)
-    text = re.sub(r"\s+", " ", text).strip()
+    """One keyword: NFC, control characters, quotes/trailing punctuation and surplus white
+    space removed."""
+    text = clean_line(raw)
     previous = None
     while text != previous:
         previous = text

@@ -71,14 +71,27 @@ def as_list(value: TagValue) -> list[str]:
     return list(value) if isinstance(value, list) else [value]
 
 
+_ANSI_ESCAPE_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Characters no metadata field may hold: C0/C1 controls except tab and line breaks, DEL,
+and lone surrogates (unencodable); models sometimes emit them."""
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences; other control characters become spaces."""
+    return _CONTROL_RE.sub(" ", _ANSI_ESCAPE_RE.sub("", text))
+
+
 def clean_line(text: str) -> str:
-    """NFC, white space (including line breaks) collapsed to single spaces, trimmed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    """NFC, controls removed, white space (line breaks too) collapsed to single spaces, trimmed."""
+    return re.sub(r"\s+", " ", strip_controls(unicodedata.normalize("NFC", text))).strip()
 
 
 def clean_block(text: str) -> str:
-    """NFC, line breaks normalised to ``\\n``, trailing spaces and outer blank lines trimmed."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """NFC, controls removed, line breaks normalised to ``\\n``, trailing spaces and outer blank
+    lines trimmed."""
+    text = strip_controls(unicodedata.normalize("NFC", text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 

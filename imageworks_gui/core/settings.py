@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEADLINE_READ_FACTOR = 3.0
+"""The default request deadline is this many read timeouts (room for slow first loads)."""
+
 
 class BackendSettings(BaseModel):
     """HTTP timeouts, retries and default concurrency for model backends."""
@@ -17,8 +20,16 @@ class BackendSettings(BaseModel):
     write_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     pool_timeout_s: float = Field(default=10.0, gt=0, le=3600)
     max_retries: int = Field(default=3, ge=0, le=10)
+    request_deadline_s: float = Field(default=0.0, ge=0, le=86400)
+    """Longest time one request may spend on the wire, over all its attempts, however slowly
+    the server trickles bytes; 0 means ``DEADLINE_READ_FACTOR`` times ``read_timeout_s``."""
     default_concurrency: int = Field(default=4, ge=1, le=256)
     max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+
+    @property
+    def deadline_s(self) -> float:
+        """The overall per-request deadline in effect (explicit, else derived)."""
+        return self.request_deadline_s or DEADLINE_READ_FACTOR * self.read_timeout_s
 
 
 class TaggingSettings(BaseModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imageworks_gui.core.jsonl import dumps_utf8, is_utf8_safe
 from imageworks_gui.core.vocabulary import KeywordMapping
 
 Status = Literal["ok", "failed", "skipped", "cancelled"]
@@ -103,10 +106,27 @@ class JournalError(ValueError):
     """A journal line could not be read."""
 
 
+PATH_BYTES_KEY = "path_b64"
+"""Journal field holding a non-UTF-8 path's exact bytes (base64), for a lossless read-back."""
+
+
+def path_bytes_b64(path: str) -> str:
+    """The file system bytes of ``path`` as base64 (``os.fsencode`` keeps undecodable bytes)."""
+    return base64.b64encode(os.fsencode(path)).decode("ascii")
+
+
 def to_journal_line(result: TagResult) -> str:
-    """One JSON line (no trailing newline) for the JSONL journal."""
+    """One JSON line (no trailing newline) for the JSONL journal.
+
+    A record whose text is not valid UTF-8 (a file name holding bytes such as ``0xE9``) is
+    written ASCII-escaped, and a non-UTF-8 ``path`` also as its exact bytes (``path_b64``),
+    so the line is always valid UTF-8 and reads back to the same path.
+    """
     data = {"v": JOURNAL_VERSION, **result.model_dump(mode="json", exclude_none=True)}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    data.pop(PATH_BYTES_KEY, None)
+    if not is_utf8_safe(result.path):
+        data[PATH_BYTES_KEY] = path_bytes_b64(result.path)
+    return dumps_utf8(data, separators=(",", ":"))
 
 
 def from_journal_line(line: str) -> TagResult:
@@ -118,6 +138,12 @@ def from_journal_line(line: str) -> TagResult:
     if not isinstance(data, dict):
         raise JournalError("a journal record must be a JSON object")
     data.pop("v", None)
+    raw_path = data.pop(PATH_BYTES_KEY, None)
+    if isinstance(raw_path, str):
+        try:
+            data["path"] = os.fsdecode(base64.b64decode(raw_path, validate=True))
+        except ValueError as exc:
+            raise JournalError(f"{PATH_BYTES_KEY} is not base64: {exc}") from exc
     try:
         return TagResult.model_validate(data)
     except ValidationError as exc:

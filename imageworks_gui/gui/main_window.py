@@ -7,10 +7,11 @@ import logging
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
@@ -190,6 +191,11 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.models.details_toggle_action)
 
         help_menu = bar.addMenu("&Help")
+        self.open_log_action = QAction("Open &Log Folder", self)
+        self.open_log_action.setToolTip("The structured log of runs, probes, verifies and "
+                                        "writes (shared with the command-line tools)")
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.open_log_action)
         about = QAction("&About Imageworks", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -316,6 +322,17 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Settings not saved",
                                 f"The settings could not be written: {exc}\nCheck that the "
                                 f"configuration folder is writable.")
+
+    def open_log_folder(self) -> QUrl:
+        """Show the log folder in the desktop's file manager (says where it is if that fails)."""
+        from imageworks_gui.services.paths import log_dir
+
+        folder = log_dir()
+        url = QUrl.fromLocalFile(str(folder))
+        if not QDesktopServices.openUrl(url):
+            self.errors.report("Cannot open the log folder",
+                               f"No file manager could open {folder}; open it yourself.")
+        return url
 
     def _about(self) -> None:
         QMessageBox.about(self, "About Imageworks",

@@ -20,7 +20,8 @@ SIZE = (1440, 900)
 def isolated_env(root: Path) -> Iterator[None]:
     """Point every per-user folder at ``root`` so rendering never touches real settings."""
     names = {"IMAGEWORKS_CONFIG_DIR": root / "config", "IMAGEWORKS_CACHE_DIR": root / "cache",
-             "IMAGEWORKS_DATA_DIR": root / "data", "IMAGEWORKS_GUI_STATE": root / "gui.ini"}
+             "IMAGEWORKS_DATA_DIR": root / "data", "IMAGEWORKS_LOG_DIR": root / "log",
+             "IMAGEWORKS_GUI_STATE": root / "gui.ini"}
     saved = {k: os.environ.get(k) for k in names}
     os.environ.update({k: str(v) for k, v in names.items()})
     try:

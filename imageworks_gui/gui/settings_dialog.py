@@ -31,6 +31,8 @@ _LABELS = {
     "read_timeout_s": ("Read timeout (s)", "Longest wait for a model's answer"),
     "write_timeout_s": ("Write timeout (s)", "Longest time to send a request (large images)"),
     "pool_timeout_s": ("Pool timeout (s)", "Longest wait for a free connection"),
+    "request_deadline_s": ("Request deadline (s)", "Longest time one request may take in "
+                           "all, retries included; 0: three times the read timeout"),
     "max_retries": ("Retries", "Retries after 429/503 and dropped connections"),
     "default_concurrency": ("Requests in flight per backend",
                             "Used when an entry has no backend_config.max_concurrency"),
@@ -134,8 +136,11 @@ class SettingsDialog(QDialog):
             dspin = QDoubleSpinBox()
             low, high = _bounds(info)
             dspin.setDecimals(1)
-            dspin.setRange(float(low if low is not None else 0) + (0.1 if low == 0 else 0),
-                           float(high if high is not None else 1e9))
+            exclusive = any(getattr(meta, "gt", None) is not None for meta in info.metadata)
+            dspin.setRange(float(low if low is not None else 0) + (
+                0.1 if low == 0 and exclusive else 0), float(high if high is not None else 1e9))
+            if low == 0 and not exclusive:
+                dspin.setSpecialValueText("automatic")  # 0 means a derived default
             dspin.setValue(float(value))
             return dspin
         if origin is typing.Literal:

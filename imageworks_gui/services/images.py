@@ -13,9 +13,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.thumbnails import (
+    MAX_DECODED_BYTES,
     MAX_IMAGE_PIXELS,
     RAW_SUFFIXES,
     RawPreview,
+    decode_bytes_estimate,
     exiftool_raw_preview,
 )
 
@@ -70,6 +72,15 @@ def _flatten(img: Image.Image) -> Image.Image:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         return img.point(lambda v: v / 256).convert("L").convert("RGB")
     return img.convert("RGB")
+
+
+def _check_decode_budget(path: Path, img: Image.Image) -> None:
+    need = decode_bytes_estimate(img.mode, img.size)
+    if need > MAX_DECODED_BYTES:
+        raise ImagePreparationError(
+            path, f"{img.width}x{img.height} ({img.mode}) would take about {need / 2**30:.1f} "
+                  f"GB of memory to decode, above the {MAX_DECODED_BYTES / 2**30:.0f} GB safety "
+                  f"limit (decompression bomb protection); save a smaller copy to tag it")
 
 
 def _open(path: Path, raw_preview: RawPreview) -> tuple[Image.Image, bool]:
@@ -165,6 +176,7 @@ def prepare_image(path: Path, long_edge: int = DEFAULT_LONG_EDGE, quality: int =
         try:
             if img.format in ("JPEG", "MPO"):
                 img.draft("RGB", target)
+            _check_decode_budget(path, img)  # after draft: JPEGs decode reduced
             img.load()
             out = _flatten(img)
             if max(out.size) > long_edge:

@@ -1,4 +1,4 @@
-"""Per-user folders (config, cache, data) with environment overrides for tests and portable use."""
+"""Per-user folders (config, cache, data, logs) with environment overrides for tests."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ def cache_dir() -> Path:
 def data_dir() -> Path:
     """User data folder (write/undo journals, review state): not safe to delete."""
     return _dir("IMAGEWORKS_DATA_DIR", _DIRS.user_data_dir)
+
+
+def log_dir() -> Path:
+    """User log folder (the structured JSON-lines log of runs, probes, verifies and writes)."""
+    return _dir("IMAGEWORKS_LOG_DIR", _DIRS.user_log_dir)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.review import REVIEW_STATES, PhotoReview
 
 
@@ -90,8 +90,7 @@ def write_exports(reviews: Sequence[PhotoReview], folder: str, jsonl_path: Path 
     """Write the JSONL and/or Markdown export atomically (blocking; run in the executor)."""
     try:
         if jsonl_path is not None:
-            body = "".join(json.dumps(export_record(r), ensure_ascii=False) + "\n"
-                           for r in reviews)
+            body = "".join(dumps_utf8(export_record(r)) + "\n" for r in reviews)
             _atomic_write(jsonl_path, body)
         if markdown_path is not None:
             _atomic_write(markdown_path, markdown_summary(reviews, folder))

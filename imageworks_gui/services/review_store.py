@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.review import PhotoReview
 from imageworks_gui.services.paths import data_dir
 
@@ -33,7 +34,7 @@ class ReviewStoreError(OSError):
 
 def _folder_key(folder: Path) -> str:
     text = str(folder.expanduser().resolve())
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(os.fsencode(text)).hexdigest()[:24]  # bytes: any name hashes
 
 
 class ReviewStore:
@@ -47,8 +48,7 @@ class ReviewStore:
         self._lines = 0
 
     def _header(self) -> str:
-        return json.dumps({"imageworks_review": STORE_VERSION, "folder": str(self.folder)},
-                          ensure_ascii=False)
+        return dumps_utf8({"imageworks_review": STORE_VERSION, "folder": str(self.folder)})
 
     def load(self) -> list[PhotoReview]:
         """The saved reviews of this folder (empty when nothing was saved).
@@ -84,8 +84,7 @@ class ReviewStore:
 
     def append(self, reviews: Iterable[PhotoReview]) -> None:
         """Append snapshots of changed photos (flushed and synced before returning)."""
-        lines = [json.dumps(r.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False)
-                 for r in reviews]
+        lines = [dumps_utf8(r.model_dump(mode="json", exclude_defaults=True)) for r in reviews]
         if not lines:
             return
         try:
@@ -121,8 +120,8 @@ class ReviewStore:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     fh.write(self._header() + "\n")
                     for r in items:
-                        fh.write(json.dumps(r.model_dump(mode="json", exclude_defaults=True),
-                                            ensure_ascii=False) + "\n")
+                        fh.write(dumps_utf8(r.model_dump(mode="json", exclude_defaults=True))
+                                 + "\n")
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, self.path)

@@ -35,6 +35,20 @@ DEFAULT_SIZE = 192
 MAX_IMAGE_PIXELS = 250_000_000
 """Largest image we decode (250 MP); bigger ones are refused as decompression bombs."""
 
+MAX_DECODED_BYTES = 1 << 30
+"""Most memory one image may take to decode and convert: a tiny file can claim a huge canvas
+(a 49 KB one-bit PNG of 240 MP would need over a gigabyte as RGB), so the pixel limit alone is
+not enough."""
+
+
+def decode_bytes_estimate(mode: str, size: tuple[int, int]) -> int:
+    """Memory Pillow needs to decode an image of ``mode``/``size`` and flatten it to RGB."""
+    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    extra = 0 if mode == "RGB" else 8 if mode in ("RGBA", "LA", "PA", "P") else (
+        9 if mode.startswith("I") else 4)
+    return size[0] * size[1] * (stored + extra)
+
+
 RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".orf", ".raf", ".rw2", ".dng", ".pef",
                           ".srw", ".nrw", ".rwl", ".3fr", ".iiq"})
 """RAW formats: only their embedded JPEG preview is used."""
@@ -157,6 +171,11 @@ def render_thumbnail(
                         if max(thumb.size) >= min(size, 160) * 0.95:
                             return thumb, "embedded"
                 img.draft("RGB", (size, size))
+            need = decode_bytes_estimate(img.mode, img.size)
+            if need > MAX_DECODED_BYTES:
+                raise ThumbnailError(f"{path.name}: {img.width}x{img.height} ({img.mode}) would "
+                                     f"take about {need / 2**30:.1f} GB of memory to decode; "
+                                     "too large to preview safely")
             orientation = _orientation(img)
             out = _fit(img, size)
         return _apply_orientation(out, orientation), "decoded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ from imageworks_gui.services.hashing import (
     ProgressCallback,
     compute_artifact_hashes,
 )
+from imageworks_gui.services.logs import log_event
 
+log = logging.getLogger("imageworks.verify")
 VerifyStatus = Literal["verified", "drifted", "error"]
 
 
@@ -68,6 +71,24 @@ def _with_record(entry: RegistryEntry, lock_changes: dict[str, Any], record: dic
 
 
 def verify_entry(
+    entry: RegistryEntry,
+    *,
+    lock: bool = False,
+    deep: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    cache: HashCache | None = None,
+) -> VerifyOutcome:
+    """``_verify_entry``, with the outcome logged as an ``event_type=verify`` record."""
+    outcome = _verify_entry(entry, lock=lock, deep=deep, progress=progress, cancel=cancel,
+                            cache=cache)
+    log_event(log, "verify", outcome.message, entry=entry.name, status=outcome.status,
+              deep=deep, lock=lock, expected_aggregate_sha256=outcome.expected,
+              actual_aggregate_sha256=outcome.actual)
+    return outcome
+
+
+def _verify_entry(
     entry: RegistryEntry,
     *,
     lock: bool = False,

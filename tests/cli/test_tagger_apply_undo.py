@@ -176,3 +176,22 @@ def test_run_without_dry_run_writes_metadata_through_the_writer(tmp_path, fake_b
         assert "XMP-imageworks:Models" in ph.tags(image, "XMP-imageworks:Models")
     code, output = invoke("undo", "--last")
     assert code == 0 and all(keywords(image) == [] for image in images)
+
+
+def test_history_shows_a_damaged_batch_and_undo_last_does_not_skip_it(photos, tmp_path,
+                                                                      app_dirs):
+    older, newer = ph.plain(photos, "older.jpg"), ph.plain(photos, "newer.jpg")
+    assert invoke("apply", write_jsonl(tmp_path / "1.jsonl", record(older)))[0] == 0
+    assert invoke("apply", write_jsonl(tmp_path / "2.jsonl", record(newer)))[0] == 0
+    journals = sorted((app_dirs / "data" / "journal").glob("*.jsonl"))
+    newest = journals[-1]
+    lines = newest.read_text(encoding="utf-8").splitlines(keepends=True)
+    newest.write_text(lines[0] + "garbage\n" + "".join(lines[1:]), encoding="utf-8")
+
+    code, output = invoke("history")
+    assert code == 0 and newest.stem in output
+    assert "journal damaged at line(s) 2" in output
+    code, output = invoke("undo", "--last")
+    assert code == 0, output
+    assert newest.stem in output
+    assert keywords(newer) == [] and keywords(older) == ["tree", "Zürich"]

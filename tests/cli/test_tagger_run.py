@@ -14,6 +14,7 @@ from imageworks_gui.cli.tagger import _register_commands, app
 from imageworks_gui.core.tagging import from_journal_line
 from tests.support.fake_backend import FakeModel
 from tests.support.photos import raw_with_preview
+from tests.support.ports import closed_port
 from tests.support.tagging import make_photos, registry_entry
 
 runner = CliRunner()
@@ -97,14 +98,16 @@ def test_preflight_failure_exit_2(setup):
 
 def test_backend_down_with_skip_preflight_fails_per_image(setup, monkeypatch):
     _, photos, _, tmp = setup
-    registry = write_registry(tmp / "down.json", registry_entry("http://127.0.0.1:9/v1", "vlm"))
+    port = closed_port()
+    registry = write_registry(tmp / "down.json", registry_entry(f"http://127.0.0.1:{port}/v1",
+                                                                "vlm"))
     (tmp / "cfg").mkdir()
     (tmp / "cfg" / "settings.json").write_text(json.dumps({"backend": {"max_retries": 0}}))
     monkeypatch.setenv("IMAGEWORKS_CONFIG_DIR", str(tmp / "cfg"))
     code, output = invoke("-i", photos[0], "--registry-path", registry, "--dry-run",
                           "--skip-preflight")
     assert code == 1
-    assert "nothing is listening on 127.0.0.1:9" in output
+    assert f"nothing is listening on 127.0.0.1:{port}" in output
 
 
 def test_role_nobody_fills_exit_2(setup):

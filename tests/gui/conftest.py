@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import qasync
 
 from imageworks_gui.gui.context import AppContext, build_context
 from imageworks_gui.gui.main_window import MainWindow
+from tests.support.ports import closed_port
 
 
 @pytest.fixture(autouse=True)
@@ -41,15 +41,14 @@ def make_snapshot(root: Path, files: dict[str, bytes] | None = None) -> Path:
 
 def free_port() -> int:
     """A loopback port nothing listens on (so "offline" does not depend on the machine)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return closed_port()
 
 
 def sample_entries(snapshot: Path) -> list[dict[str, Any]]:
     return [
         {"name": "vision-a", "display_name": "Vision A", "backend": "vllm",
-         "backend_config": {"port": 8000, "model_path": str(snapshot), "extra_args": []},
+         "backend_config": {"port": free_port(), "model_path": str(snapshot),
+                            "extra_args": []},
          "capabilities": {"text": True, "vision": True},
          "served_model_id": None,
          "roles": ["caption", "keywords"], "custom_key": {"kept": True}},

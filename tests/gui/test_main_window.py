@@ -202,7 +202,8 @@ def test_settings_dialog_edits_every_group_and_refuses_bad_values(window: MainWi
     assert saved["tagging"]["image_long_edge"] == 1536
 
 
-def test_app_starts_and_shuts_down_cleanly(tmp_path: Path, registry_file) -> None:
+def test_app_starts_and_shuts_down_cleanly(tmp_path: Path, registry_file,
+                                           isolated_user_dirs) -> None:
     import os
     import subprocess
     import sys
@@ -213,6 +214,11 @@ def test_app_starts_and_shuts_down_cleanly(tmp_path: Path, registry_file) -> Non
          "--quit-after", "0.5"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    # The app writes the same structured log as the command-line tools.
+    records = [json.loads(line) for line in (isolated_user_dirs["log"] / "imageworks.jsonl")
+               .read_text(encoding="utf-8").splitlines()]
+    assert any(r["event_type"] == "session" and r["tool"] == "imageworks-gui" for r in records)
+    assert any("window shown" in r.get("message", "") for r in records)
 
 
 def test_light_and_dark_palettes(qapp) -> None:

@@ -13,6 +13,7 @@ from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
 from tests.gui.tagging_support import COLOURS, make_photos, wait_until, write_registry
 from tests.support.fake_backend import FakeModel
+from tests.support.ports import closed_port
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_role_pickers_show_resolved_model_state_and_choice(tmp_path, workspace_f
                                                           fake_backend, run):
     backend = fake_backend("vllm")
     other = {"name": "offline-model", "backend": "vllm",
-             "backend_config": {"base_url": "http://127.0.0.1:9/v1"},
+             "backend_config": {"base_url": f"http://127.0.0.1:{closed_port()}/v1"},
              "capabilities": {"vision": True}, "roles": ["keywords"],
              "probes": {"vision": {"vision_ok": False}},
              "version_lock": {"locked": True}}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import socket
 import time
 
 import httpx
@@ -30,6 +29,7 @@ from imageworks_gui.services.backends import (
 from imageworks_gui.services.backends.adapters import error_message_from_body
 from imageworks_gui.services.backends.error_mapping import retry_after_seconds
 from tests.support.fake_backend import FakeModel
+from tests.support.ports import closed_port
 
 HELLO = [{"role": "user", "content": "Reply with the single word OK."}]
 
@@ -47,9 +47,7 @@ def settings(**kw) -> BackendSettings:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return closed_port()
 
 
 def client(http, e, **kw) -> BackendClient:
@@ -280,6 +278,6 @@ async def test_streamed_answers_are_capped_too(http, fake_backend):
     c = client(http, entry(server.base_url, served_model_id="m"),
                backend_settings=settings(max_response_bytes=1024 * 1024))
     assert (await c.chat_streamed(HELLO)).text.strip() == "OK"
-    server.fail("huge")  # 9 MB without a single line break
+    server.fail("huge_sse")  # 9 MB without a single line break
     with pytest.raises(ResponseTooLargeError, match=r"streamed more than 1048576 bytes"):
         await c.chat_streamed(HELLO)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from imageworks_gui.core.registry import RegistryEntry, parse_entries
@@ -14,6 +12,7 @@ from imageworks_gui.services.backends import (
     probe_entry,
 )
 from tests.support.fake_backend import FakeModel
+from tests.support.ports import closed_port
 
 
 def entry(url: str, served: str, backend: str = "vllm", **extra) -> RegistryEntry:
@@ -72,9 +71,7 @@ async def test_images_really_travel_to_the_server(http, fake_backend):
 
 
 async def test_probe_of_a_stopped_server(http):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     e = entry(f"http://127.0.0.1:{port}/v1", "m")
     report = await probe_entry(http, e, Settings.model_validate({"backend": {"max_retries": 0}}))
     assert not report.online and not report.ok
@@ -120,9 +117,7 @@ async def test_discovery_finds_every_flavour(http, fake_backend):
     llama = fake_backend("llamacpp", [FakeModel("gemma-3-4b", vision=False)])
     ollama = fake_backend("ollama", [FakeModel("llava:7b"),
                                      FakeModel("llama3:8b", vision=False)])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        nothing = s.getsockname()[1]
+    nothing = closed_port()
     found = await discover_backends(
         http, ports=[vllm.port, lmd.port, llama.port, ollama.port, nothing])
     summary = [(m.backend, m.port, m.served_name, m.vision) for m in found]
@@ -144,7 +139,5 @@ async def test_discovery_finds_every_flavour(http, fake_backend):
 
 
 async def test_discovery_with_nothing_running(http):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     assert await discover_backends(http, ports=[port]) == []

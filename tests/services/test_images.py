@@ -195,3 +195,28 @@ def test_vanished_file(tmp_path):
 async def test_async_preparation_runs_off_the_loop(tmp_path):
     prepared = await prepare_image_async(_jpeg(tmp_path / "a.jpg", (2000, 1000)), 512)
     assert _decoded(prepared).size == (512, 256)
+
+
+def test_a_tiny_file_claiming_a_huge_canvas_is_refused_by_decoded_size(tmp_path):
+    # 240 MP is under the pixel limit, but one-bit pixels take a byte each in memory and four
+    # more as RGB: over a gigabyte from a file of a few dozen kilobytes.
+    bomb = tmp_path / "bilevel.png"
+    Image.new("1", (20000, 12000), 0).save(bomb, "PNG")
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(ImagePreparationError, match=r"GB of memory to decode.*safety limit"):
+        prepare_image(bomb, 512)
+    from imageworks_gui.services.thumbnails import ThumbnailError, render_thumbnail
+
+    with pytest.raises(ThumbnailError, match="GB of memory"):
+        render_thumbnail(bomb, 192, None)
+    small = tmp_path / "small.png"
+    Image.new("1", (2000, 1200), 1).save(small, "PNG")
+    assert prepare_image(small, 512).width == 512
+
+
+def test_decode_estimates_follow_the_mode():
+    from imageworks_gui.services.thumbnails import MAX_DECODED_BYTES, decode_bytes_estimate
+
+    assert decode_bytes_estimate("RGB", (10_000, 10_000)) < MAX_DECODED_BYTES  # 100 MP photo
+    assert decode_bytes_estimate("1", (20_000, 12_000)) > MAX_DECODED_BYTES
+    assert decode_bytes_estimate("RGBA", (10, 10)) > decode_bytes_estimate("RGB", (10, 10))

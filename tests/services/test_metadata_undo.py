@@ -119,15 +119,45 @@ def test_a_batch_that_changed_nothing_leaves_no_journal(photos, pool, app_dirs):
     assert writer.list_batches() == []
 
 
-def test_damaged_journal_line_is_reported(photos, pool, app_dirs):
-    photo = ph.xmp_only(photos, "j.jpg")
+def damage(journal: Path, after_line: int = 1) -> None:
+    """Insert a garbage line after line ``after_line`` of a journal."""
+    lines = journal.read_text(encoding="utf-8").splitlines(keepends=True)
+    journal.write_text("".join(lines[:after_line]) + "{broken\n" + "".join(lines[after_line:]),
+                       encoding="utf-8")
+
+
+def test_a_damaged_journal_is_listed_and_its_intact_files_undone(photos, pool, app_dirs):
+    older, a, b = ph.xmp_only(photos, "old.jpg"), ph.xmp_only(photos, "a.jpg"), ph.plain(
+        photos, "b.jpg")
     writer = MetadataWriter(pool)
-    batch_id = str(writer.write_batch([proposal(photo)]).batch_id)
+    older_id = str(writer.write_batch([Proposal(path=str(older), keywords=["older"])]).batch_id)
+    before = {p: ph.dump(p) for p in (a, b)}
+    batch_id = str(writer.write_batch([proposal(a), proposal(b)]).batch_id)
+    damage(app_dirs / "data" / "journal" / f"{batch_id}.jsonl", after_line=1)
+
+    listed = {s.batch_id: s for s in writer.list_batches()}
+    assert batch_id in listed and listed[batch_id].damaged_lines == [2]
+    assert writer.journal.last_undoable() == batch_id  # never skips to the older batch
+    undone = writer.undo(batch_id)
+    assert [o.status for o in undone.outcomes] == ["written", "written"]
+    assert {p: ph.dump(p) for p in (a, b)} == before
+    assert "older" in str(ph.tags(older, "XMP-dc:Subject"))  # the older batch stays written
+    assert writer.journal.last_undoable() == older_id
+
+
+def test_a_journal_with_a_damaged_header_is_still_listed(photos, pool, app_dirs):
+    photo = ph.plain(photos, "h.jpg")
+    writer = MetadataWriter(pool)
+    batch_id = str(writer.write_batch([Proposal(path=str(photo), keywords=["x"])]).batch_id)
     journal = app_dirs / "data" / "journal" / f"{batch_id}.jsonl"
     lines = journal.read_text(encoding="utf-8").splitlines(keepends=True)
-    journal.write_text(lines[0] + "{broken\n" + "".join(lines[1:]), encoding="utf-8")
-    with pytest.raises(JournalError, match="line 2 is damaged"):
-        writer.undo(batch_id)
+    journal.write_text("garbage\n" + "".join(lines[1:]), encoding="utf-8")
+    (summary,) = writer.list_batches()
+    assert summary.batch_id == batch_id and summary.damaged_lines == [1]
+    assert summary.created_at.startswith(batch_id[:4])
+    assert writer.journal.last_undoable() == batch_id
+    writer.undo(batch_id)
+    assert "XMP-dc:Subject" not in ph.tags(photo, "XMP-dc:Subject")
 
 
 def test_last_undoable_is_the_newest_batch_even_within_one_second(photos, pool):

@@ -19,6 +19,7 @@ from imageworks_gui.services.pipeline import (
 )
 from imageworks_gui.services.prompt_profiles import load_prompt_profile
 from tests.support.fake_backend import FakeModel
+from tests.support.ports import closed_port
 from tests.support.tagging import entries, make_photos, registry_entry
 
 
@@ -228,9 +229,10 @@ async def test_preflight_probes_every_resolved_model(http, fake_backend):
 
 
 async def test_preflight_with_the_backend_down(http, tmp_path):
-    items = entries(registry_entry("http://127.0.0.1:9/v1", "vlm"))
+    port = closed_port()
+    items = entries(registry_entry(f"http://127.0.0.1:{port}/v1", "vlm"))
     settings = Settings.model_validate({"backend": {"max_retries": 0}})
-    with pytest.raises(PreflightError, match=r"nothing is listening on 127.0.0.1:9"):
+    with pytest.raises(PreflightError, match=f"nothing is listening on 127.0.0.1:{port}"):
         await pipeline(http, items, settings=settings).preflight()
 
 

@@ -77,3 +77,24 @@ def test_unknown_record_fields_survive(tmp_path):
                           encoding="utf-8")
     loaded = store.load()
     assert loaded[0].model_extra == {"future": 1}
+
+
+def test_non_utf8_photo_names_survive_the_review_journal_and_the_export(tmp_path):
+    import json
+    import os
+
+    from imageworks_gui.services.review_export import write_exports
+
+    folder = tmp_path / os.fsdecode(b"caf\xe9")  # the folder name itself is not UTF-8
+    odd = os.fsdecode(os.fsencode(folder) + b"/\xff.jpg")
+    store = ReviewStore(folder)
+    store.append([_approved(odd)])
+    store.compact([_approved(odd)])
+    store.append([rv.reject(_approved(odd))])
+    store.path.read_bytes().decode("utf-8")  # the journal is valid UTF-8
+    (again,) = ReviewStore(folder).load()
+    assert again.path == odd and again.state == "rejected"
+    export = tmp_path / "export.jsonl"
+    write_exports([again], str(folder), export, None)
+    (line,) = export.read_bytes().decode("utf-8").splitlines()
+    assert odd in json.loads(line).values()

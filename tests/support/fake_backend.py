@@ -24,7 +24,7 @@ from tests.support.fake_backend_http import QuietServer, make_handler
 
 FLAVOURS = ("vllm", "lmdeploy", "llamacpp", "ollama", "lmstudio")
 FAULTS = ("503", "503_loading", "429", "500", "malformed", "truncated", "drop", "error200",
-          "huge", "hang")
+          "huge", "huge_sse", "hang", "trickle")
 PALETTE: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30), "green": (30, 170, 60), "blue": (30, 60, 220),
     "yellow": (235, 220, 40), "orange": (240, 140, 20), "purple": (130, 40, 170),
@@ -46,7 +46,8 @@ class FakeModel:
     vision: bool = True
     """What the server advertises (/props modalities, /api/show capabilities)."""
     keyword_style: str = "json"
-    """How keyword answers are written: json, fenced, think, list."""
+    """How keyword answers are written: json, fenced, think, list, control (keywords holding
+    NUL and other control characters)."""
     json_schema: bool = True
     """False: answer requests carrying ``response_format`` with 400 (an older server)."""
     rejects_images: bool = False
@@ -73,7 +74,8 @@ class FakeBackend:
 
     def __init__(self, flavour: str = "vllm", models: list[FakeModel] | None = None, *,
                  latency_s: float = 0.0, slots: int | None = None, loading_s: float = 0.0,
-                 retry_after: str = "1", port: int = 0) -> None:
+                 retry_after: str = "1", port: int = 0, ignores_stream: bool = False,
+                 trickle_s: float = 0.2) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}")
         self.flavour = flavour
@@ -83,6 +85,10 @@ class FakeBackend:
         self.retry_after = retry_after
         self.error_message = "CUDA error: an illegal memory access"
         """The message of the ``500`` fault (servers echo prompt text such as ``[/INST]``)."""
+        self.ignores_stream = ignores_stream
+        """Answer ``"stream": true`` requests with one JSON body, as some proxies do."""
+        self.trickle_s = trickle_s
+        """Seconds between the bytes of a ``trickle`` fault's body."""
         self.loading_until = time.monotonic() + loading_s
         self.faults: deque[str] = deque()
         self.records: list[RequestRecord] = []
@@ -201,7 +207,9 @@ class FakeBackend:
         if record.response_format or ("keyword" in text and "describe" not in text):
             kws = [colour, f"{colour} tones", "test pattern", colour.upper()]
             body = json.dumps({"keywords": kws})
-            styled = {"json": body, "fenced": f"```json\n{body}\n```",
+            dirty = json.dumps({"keywords": [f"{colour}\x00", "bell\x07tower", "\x1b[31m",
+                                             "tab\tseparated", "test pattern"]})
+            styled = {"json": body, "fenced": f"```json\n{body}\n```", "control": dirty,
                       "think": f"<think>The image looks {colour}.</think>\n{body}",
                       "list": "\n".join(f"{i}. {k}" for i, k in enumerate(kws, 1))}
             return styled[model.keyword_style], record

@@ -168,6 +168,16 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                                  "message": "lmdeploy: input too long"})
             elif fault == "huge":
                 self._send(200, b"{" + b" " * (9 * 1024 * 1024) + b"}")
+            elif fault == "huge_sse":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.wfile.write(b"data: " + b" " * (9 * 1024 * 1024))
+            elif fault == "trickle":
+                self._trickle()
             elif fault == "truncated":
                 body = json.dumps({"choices": [{"message": {"content": "x" * 200}}]}).encode()
                 self.send_response(200)
@@ -185,6 +195,22 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
             else:
                 return False
             return True
+
+        def _trickle(self) -> None:
+            # A content-length, then one byte at a time: no read ever times out.
+            body = json.dumps({"choices": [{"message": {"content": "x" * 400}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(state.trickle_s)
+            except OSError:
+                return  # the client gave up: what a deadline is for
 
         def _drop(self) -> None:
             self.close_connection = True
@@ -234,7 +260,7 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                 state.records.append(record)
             usage = {"prompt_tokens": 20, "completion_tokens": max(1, len(text.split())),
                      "total_tokens": 20 + max(1, len(text.split()))}
-            if payload.get("stream"):
+            if payload.get("stream") and not state.ignores_stream:
                 return self._stream(name, text, usage, payload)
             self._send(200, {"id": "chatcmpl-fake", "object": "chat.completion",
                              "created": int(time.time()), "model": name,

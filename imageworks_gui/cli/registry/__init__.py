@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 from pathlib import Path
 
 import typer
@@ -14,6 +13,8 @@ from imageworks_gui.cli.options import (
     RegistryPathGroup,
     merge_registry_path,
 )
+from imageworks_gui.cli.streams import tolerate_undecodable_names
+from imageworks_gui.services.logs import setup_logging
 
 app = typer.Typer(
     name="imageworks-model-registry",
@@ -29,10 +30,13 @@ def _global_options(
     ctx: typer.Context,
     registry_path: Path | None = typer.Option(
         None, "--registry-path", metavar="FILE", help=REGISTRY_PATH_HELP),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Also print the structured log records (role "
+                                 "resolutions, probes, verifies) on stderr."),
 ) -> None:
     """Curate the Imageworks model registry."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    tolerate_undecodable_names()
+    setup_logging("imageworks-model-registry", verbose=verbose)
     merge_registry_path(ctx, registry_path)
 
 

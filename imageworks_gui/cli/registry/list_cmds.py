@@ -18,6 +18,7 @@ from imageworks_gui.cli.registry._common import (
     served_name,
 )
 from imageworks_gui.core.resolution import RoleResolutionError, select_model
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.registry_store import json_text
 
 
@@ -51,6 +52,9 @@ def show_entry(ctx: typer.Context, name: str = typer.Argument(..., help="Entry n
     _store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
     typer.echo(json_text(entry.to_json_dict()))
+    warning = entry_off_machine_warning(entry)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command("select")

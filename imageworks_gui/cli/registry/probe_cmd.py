@@ -27,6 +27,7 @@ from imageworks_gui.services.backends import (
     entry_with_probe_results,
     probe_entry,
 )
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 
@@ -36,6 +37,13 @@ def _settings() -> Settings:
     except SettingsLoadError as exc:
         err_console.print(warning_line(f"{exc}; using default settings"))
         return Settings()
+
+
+def warn_off_machine(entry: RegistryEntry) -> None:
+    """Say on stderr when the entry's server is not on this machine."""
+    warning = entry_off_machine_warning(entry)
+    if warning:
+        err_console.print(f"warning: {warning}", markup=False, style="yellow")
 
 
 async def _probe(entry: RegistryEntry, settings: Settings, vision: bool | None) -> ProbeReport:
@@ -59,6 +67,9 @@ def _show(report: ProbeReport) -> None:
         console.print(f"  TTFT:          {report.ttft_ms:.0f} ms")
     if report.tokens_per_s is not None:
         console.print(f"  throughput:    {report.tokens_per_s:.1f} tokens/s")
+    if report.streamed is False:
+        console.print("  streaming:     no (the server answered \"stream\": true with one JSON "
+                      "body)", markup=False)
     console.print(styled(report.message, "green" if report.ok else "bold red"))
 
 
@@ -75,6 +86,7 @@ def probe(
     """Check that NAME's server answers, serves it, chats, and really sees images."""
     store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
+    warn_off_machine(entry)
     report = asyncio.run(_probe(entry, _settings(), vision))
     _show(report)
     if record and report.online:

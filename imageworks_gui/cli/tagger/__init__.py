@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from imageworks_gui.cli.options import REGISTRY_PATH_HELP, merge_registry_path
+from imageworks_gui.cli.streams import tolerate_undecodable_names
+from imageworks_gui.services.logs import setup_logging
 
 app = typer.Typer(
     name="imageworks-personal-tagger",
@@ -22,9 +24,14 @@ def _global_options(
     ctx: typer.Context,
     registry_path: Path | None = typer.Option(None, "--registry-path", metavar="FILE",
                                               help=REGISTRY_PATH_HELP),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Also print the structured log records (role "
+                                 "resolutions, probes, writes) on stderr."),
 ) -> None:
     """Propose captions, keywords and descriptions for photos with local vision models, and
     write them into the photos' metadata."""
+    tolerate_undecodable_names()
+    setup_logging("imageworks-personal-tagger", verbose=verbose)
     merge_registry_path(ctx, registry_path)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -236,8 +235,6 @@ def run(
 
     Exit status: 0 all images done, 1 some images failed (listed), 2 usage or preflight failure.
     """
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     registry_path = merge_registry_path(ctx, registry_path)
     try:
         code = _run(input_dir, use_registry, registry_path,

@@ -226,6 +226,9 @@ def history() -> None:
             state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
             state = "can be undone"
+        if batch.damaged_lines:
+            state += (f" (journal damaged at line(s) "
+                      f"{', '.join(map(str, batch.damaged_lines))}: intact files can be undone)")
         note = "" if batch.description in ("", state) else f"  {batch.description}"
         out.print(f"{batch.batch_id}  {batch.created_at}  {batch.kind:<5} "
                   f"{batch.committed:>4} file(s)  {state}{note}")

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.models.document import RuntimeState
 from imageworks_gui.services.backends.adapters import base_url_for
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The whole ``RegistryEntry`` of a row; ``setData`` with it replaces the entry (details panel)."""
@@ -123,8 +124,17 @@ def probe_text(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
     return ", ".join(parts) or "not probed"
 
 
+def endpoint_tooltip(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
+    warning = entry_off_machine_warning(entry)
+    hint = "Edit host, port or base URL in the details panel"
+    return f"Warning: {warning}\n{hint}" if warning else hint
+
+
 def probe_tooltip(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
     lines: list[str] = []
+    warning = entry_off_machine_warning(entry)
+    if warning:
+        lines.append(f"Warning: {warning}")
     if runtime is not None and runtime.probe_text:
         lines.append(runtime.probe_text)
     vision = entry.probes.vision if entry.probes else None
@@ -134,7 +144,9 @@ def probe_tooltip(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
                      + (f", {vision.latency_ms:.0f} ms" if vision.latency_ms else ""))
         if vision.notes:
             lines.append(vision.notes)
-    return "\n".join(lines) or "Click Probe to check whether the backend answers."
+    if len(lines) == (1 if warning else 0):
+        lines.append("Click Probe to check whether the backend answers.")
+    return "\n".join(lines)
 
 
 def format_timestamp(value: str | None) -> str:
@@ -175,8 +187,7 @@ COLUMNS: tuple[Column, ...] = (
            "drag rows to change it"),
     Column("display_name", "Display name", lambda e, r: e.display_name or "", editable=True),
     Column("backend", "Backend", lambda e, r: e.backend, editable=True),
-    Column("endpoint", "Endpoint", lambda e, r: endpoint(e),
-           tooltip=lambda e, r: "Edit host, port or base URL in the details panel"),
+    Column("endpoint", "Endpoint", lambda e, r: endpoint(e), tooltip=endpoint_tooltip),
     Column("served_model_id", "Served name", lambda e, r: e.served_model_id or "",
            editable=True, header_tip="Model name sent to the server (served_model_id)"),
     Column("roles", "Roles", lambda e, r: ", ".join(e.roles), editable=True,

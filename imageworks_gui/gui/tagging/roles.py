@@ -33,6 +33,7 @@ from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.controller import start_command
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.services.backends import BackendClient, BackendError
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.pipeline import PreflightError
 
 AUTO = ""
@@ -120,6 +121,9 @@ def _entry_tip(entry: RegistryEntry, state: str, online: bool | None) -> str:
     tip = f"{entry.name} ({entry.backend}): {state}"
     if online is False:
         tip += f". Start its server with: {start_command(entry)}"
+    warning = entry_off_machine_warning(entry)
+    if warning:
+        tip += f"\nWarning: {warning}"
     return tip
 
 

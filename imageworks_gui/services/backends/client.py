@@ -30,12 +30,16 @@ from imageworks_gui.services.backends.errors import (
     BackendBusyError,
     BackendError,
     BackendResponseError,
-    BackendTimeoutError,
-    BackendUnavailableError,
     ModelNotServedError,
-    ResponseTooLargeError,
 )
-from imageworks_gui.services.backends.limits import EndpointLimits, timeout_from
+from imageworks_gui.services.backends.failures import FailureMessages
+from imageworks_gui.services.backends.limits import (
+    EndpointLimits,
+    RequestBudget,
+    timeout_from,
+)
+from imageworks_gui.services.backends.sse import SseCollector, is_json_reply
+from imageworks_gui.services.logs import log_event
 
 log = logging.getLogger("imageworks.backends")
 
@@ -55,6 +59,9 @@ class ChatResult:
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     attempts: int = 1
+    streamed: bool | None = None
+    """For streamed requests: False when the server ignored ``"stream": true`` and sent one
+    JSON body instead of server-sent events."""
 
     @property
     def completion_tokens(self) -> int | None:
@@ -62,7 +69,7 @@ class ChatResult:
         return int(value) if isinstance(value, (int, float)) else None
 
 
-class BackendClient:
+class BackendClient(FailureMessages):
     """Talks to the server of one registry entry.
 
     ``http`` is the application's shared ``httpx.AsyncClient``; ``limiter`` bounds in-flight
@@ -112,30 +119,6 @@ class BackendClient:
                 f"retry", endpoint=self.endpoint)
         return {"Authorization": f"Bearer {key}"}
 
-    def _unavailable(self, exc: Exception) -> BackendUnavailableError:
-        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
-            return BackendUnavailableError(
-                f"the {self.adapter.label} server at {self.endpoint} dropped the connection "
-                f"while answering for {self.entry.name!r}: check the server log (it may have "
-                f"crashed or run out of memory)", endpoint=self.endpoint)
-        return BackendUnavailableError(
-            f"nothing is listening on {self.endpoint}: "
-            f"{self.adapter.describe_start(self.entry.name)} or fix backend_config.port / "
-            f"backend_config.base_url", endpoint=self.endpoint)
-
-    def _timed_out(self, exc: httpx.TimeoutException) -> BackendTimeoutError:
-        return BackendTimeoutError(
-            f"the {self.adapter.label} server at {self.endpoint} did not answer in time for "
-            f"{self.entry.name!r} ({type(exc).__name__}; read timeout "
-            f"{self.settings.read_timeout_s:g} s): it may be overloaded; raise settings "
-            f"backend.read_timeout_s or lower the concurrency", endpoint=self.endpoint)
-
-    def _too_large(self, verb: str) -> ResponseTooLargeError:
-        return ResponseTooLargeError(
-            f"the {self.adapter.label} server at {self.endpoint} {verb} more than "
-            f"{self.settings.max_response_bytes} bytes for {self.entry.name!r}: lower "
-            f"max_tokens or raise settings backend.max_response_bytes", endpoint=self.endpoint)
-
     # ----------------------------------------------------------------- raw requests
     @asynccontextmanager
     async def _slot(self, limited: bool) -> AsyncIterator[None]:
@@ -145,22 +128,27 @@ class BackendClient:
         else:
             yield
 
-    async def _once(self, method: str, url: str, payload: Any, model: str | None,
-                    limited: bool) -> Any:
-        headers = self._headers()
+    async def _capped_body(self, response: httpx.Response) -> bytes:
         cap = self.settings.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large("sent")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _once(self, method: str, url: str, payload: Any, model: str | None,
+                    limited: bool, budget: RequestBudget) -> Any:
+        headers = self._headers()
         try:
-            async with self._slot(limited), self.http.stream(
+            async with self._slot(limited), budget.on_wire(), self.http.stream(
                     method, url, json=payload, headers=headers,
                     timeout=self._timeout) as response:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise self._too_large("sent")
-                    chunks.append(chunk)
-                body = b"".join(chunks)
+                body = await self._capped_body(response)
+        except TimeoutError as exc:
+            raise self._deadline_passed(budget) from exc
         except httpx.TimeoutException as exc:
             raise self._timed_out(exc) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
@@ -197,16 +185,23 @@ class BackendClient:
     async def request(self, method: str, url: str, payload: Any = None, *,
                       model: str | None = None, limited: bool = False,
                       retries: int | None = None) -> tuple[Any, int]:
-        """Send with retries; returns ``(decoded JSON, attempts)`` or raises ``BackendError``."""
+        """Send with retries; returns ``(decoded JSON, attempts)`` or raises ``BackendError``.
+
+        Every attempt shares one overall deadline (``settings.deadline_s``), so neither a
+        trickling server nor retries can stretch a request past it.
+        """
         attempts = 0
         max_retries = self.settings.max_retries if retries is None else retries
+        budget = self.new_budget()
         while True:
             attempts += 1
             try:
-                return await self._once(method, url, payload, model, limited), attempts
+                return await self._once(method, url, payload, model, limited, budget), attempts
             except BackendError as exc:
                 if not exc.retryable or attempts > max_retries:
                     raise
+                if budget.exhausted:
+                    raise self._deadline_passed(budget) from exc
                 delay = min(self.backoff_max_s,
                             self.backoff_base_s * (2 ** (attempts - 1)))
                 delay += random.uniform(0, delay / 2)
@@ -229,17 +224,30 @@ class BackendClient:
         return [str(m["id"]) for m in items if isinstance(m, dict) and m.get("id")]
 
     async def resolve_served_name(self) -> str:
-        """The model name to send: explicit selection, ``served_model_id``, then the first of
+        """The model name to send, cached for the client's lifetime (REFERENCE section 4).
+
+        Order: the explicit selection (a served name the caller gave, else the entry's own
+        ``name`` when the server lists it), ``served_model_id``, the first of
         ``model_aliases`` that the server lists, else ``ModelNotServedError`` listing what is
-        served (REFERENCE section 4). The answer is cached for the client's lifetime."""
+        served. The choice is logged as an ``event_type=served_name`` record.
+        """
         if self._served_name:
             return self._served_name
         if self.explicit_served_name:
-            self._served_name = self.explicit_served_name
-        elif self.entry.served_model_id:
-            self._served_name = self.entry.served_model_id
-        else:
+            self._choose(self.explicit_served_name, "explicit selection")
+            return self.explicit_served_name
+        try:
             served = await self.list_models()
+        except BackendError:
+            if not self.entry.served_model_id:
+                raise
+            served = None  # the chat request itself will say what is wrong
+        if served is not None and self.entry.name in served:
+            self._choose(self.entry.name, "the entry's own name is served")
+        elif self.entry.served_model_id:
+            self._choose(self.entry.served_model_id, "served_model_id")
+        else:
+            served = served or []
             match = next((a for a in self.entry.model_aliases if a in served), None)
             if match is None and self.entry.metadata.get("explicit_mode") and len(served) == 1:
                 match = served[0]  # explicit mode without a model name: the server's only one
@@ -250,8 +258,14 @@ class BackendClient:
                     f"model_aliases ({', '.join(self.entry.model_aliases) or 'none'}) is "
                     f"served; served: {', '.join(served) or 'nothing'}. Set served_model_id",
                     endpoint=self.endpoint, served=served)
-            self._served_name = match
-        return self._served_name
+            self._choose(match, "model_aliases")
+        return self._served_name or ""
+
+    def _choose(self, name: str, reason: str) -> None:
+        self._served_name = name
+        log_event(log, "served_name", f"{self.entry.name!r} is requested as {name!r} at "
+                  f"{self.endpoint} ({reason})", entry=self.entry.name, served_name=name,
+                  reason=reason, endpoint=self.endpoint)
 
     async def chat(self, messages: list[dict[str, Any]], *, max_tokens: int | None = None,
                    temperature: float | None = None, top_p: float | None = None,
@@ -332,51 +346,38 @@ class BackendClient:
         """A streaming chat completion that measures time to first token (used by probes).
 
         Token usage comes from the final ``usage`` chunk when the server sends one, else the
-        number of content chunks is used as the token count.
+        number of content chunks is used as the token count. A server that ignores
+        ``"stream": true`` and answers with one JSON body is accepted (``streamed=False``).
         """
         model = await self.resolve_served_name()
         payload = self._payload(model, messages, max_tokens, 0.0, 1.0, None)
         payload.update(stream=True, stream_options={"include_usage": True})
         start = time.perf_counter()
-        ttft: float | None = None
-        parts: list[str] = []
-        usage: dict[str, Any] = {}
-        chunks = 0
+        budget = self.new_budget()
+        events = SseCollector(start)
         try:
-            async with self._slot(True), self.http.stream(
+            async with self._slot(True), budget.on_wire(), self.http.stream(
                     "POST", f"{self.base_url}/chat/completions", json=payload,
                     headers=self._headers(), timeout=self._timeout) as response:
-                if response.status_code >= 400:
-                    body = await response.aread()
-                    self._decode(response, body, model)
+                if response.status_code >= 400 or is_json_reply(response):
+                    data = self._decode(response, await self._capped_body(response), model)
+                    return ChatResult(text=self._content(data), model=model,
+                                      usage=data.get("usage") or {}, streamed=False,
+                                      latency_ms=(time.perf_counter() - start) * 1000)
                 async for line in self._capped_lines(response):
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        continue  # read to the end so the line iterator closes here, not in GC
-                    try:
-                        chunk = json.loads(data)
-                    except ValueError:
-                        continue
-                    if flat_error_code(chunk) is not None or "error" in chunk:
+                    chunk = events.feed(line)
+                    if chunk is not None and (flat_error_code(chunk) is not None
+                                              or "error" in chunk):
                         self._raise_for_error(flat_error_code(chunk) or 500,
-                                              data.encode(), chunk, response, model)
-                    if chunk.get("usage"):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or []:
-                        piece = (choice.get("delta") or {}).get("content")
-                        if piece:
-                            if ttft is None:
-                                ttft = (time.perf_counter() - start) * 1000
-                            chunks += 1
-                            parts.append(piece)
+                                              json.dumps(chunk).encode(), chunk, response,
+                                              model)
+        except TimeoutError as exc:
+            raise self._deadline_passed(budget) from exc
         except httpx.TimeoutException as exc:
             raise self._timed_out(exc) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError) as exc:
             raise self._unavailable(exc) from exc
-        if not usage and chunks:
-            usage = {"completion_tokens": chunks}
-        return ChatResult(text="".join(parts), model=model, usage=usage,
-                          latency_ms=(time.perf_counter() - start) * 1000, ttft_ms=ttft)
+        return ChatResult(text=events.text, model=model, usage=events.usage_or_count(),
+                          latency_ms=(time.perf_counter() - start) * 1000,
+                          ttft_ms=events.ttft_ms, streamed=True)

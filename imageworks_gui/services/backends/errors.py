@@ -26,9 +26,27 @@ class BackendUnavailableError(BackendError):
 
 
 class BackendTimeoutError(BackendError):
-    """The backend did not answer within the configured timeout."""
+    """The backend did not answer within the configured timeout.
+
+    ``timeout_kind`` names the limit that fired (connect, read, write, pool or deadline) and
+    ``timeout_s`` its value.
+    """
 
     retryable = True
+
+    def __init__(self, message: str, *, endpoint: str | None = None,
+                 status_code: int | None = None, timeout_kind: str = "read",
+                 timeout_s: float | None = None) -> None:
+        super().__init__(message, endpoint=endpoint, status_code=status_code)
+        self.timeout_kind = timeout_kind
+        self.timeout_s = timeout_s
+
+
+class RequestDeadlineError(BackendTimeoutError):
+    """The request's overall deadline passed (e.g. a server trickling its answer byte by byte);
+    not retried, since the deadline already covers every attempt."""
+
+    retryable = False
 
 
 class BackendBusyError(BackendError):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -38,3 +41,51 @@ class EndpointLimits:
     @property
     def total_slots(self) -> int:
         return sum(self.limits.values())
+
+
+TIMEOUT_SETTINGS: dict[type[httpx.TimeoutException], tuple[str, str]] = {
+    httpx.ConnectTimeout: ("connect", "connect_timeout_s"),
+    httpx.ReadTimeout: ("read", "read_timeout_s"),
+    httpx.WriteTimeout: ("write", "write_timeout_s"),
+    httpx.PoolTimeout: ("pool", "pool_timeout_s"),
+}
+"""Which httpx timeout maps to which setting, so a message names the limit that fired."""
+
+
+def fired_timeout(exc: httpx.TimeoutException, settings: BackendSettings) -> tuple[str, str,
+                                                                                 float]:
+    """``(kind, setting name, seconds)`` of the httpx timeout ``exc`` (read when unknown)."""
+    for cls, (kind, name) in TIMEOUT_SETTINGS.items():
+        if isinstance(exc, cls):
+            return kind, name, float(getattr(settings, name))
+    return "read", "read_timeout_s", settings.read_timeout_s
+
+
+class RequestBudget:
+    """The overall deadline of one request: time on the wire summed over its attempts.
+
+    Waiting for an endpoint slot and back-off sleeps are not charged, so a long queue of
+    images never eats a request's deadline; a server trickling bytes is cut when it runs out.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - self.spent)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining <= 0.0
+
+    @asynccontextmanager
+    async def on_wire(self) -> AsyncIterator[None]:
+        """Run the body under the remaining deadline (``TimeoutError`` when it passes)."""
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(max(0.001, self.remaining)):
+                yield
+        finally:
+            self.spent += time.monotonic() - start

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -17,12 +18,16 @@ from imageworks_gui.core.registry import VISION_ROLES, RegistryEntry, replace_en
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendError, BackendRequestError
+from imageworks_gui.services.logs import log_event
 
 PROBE_COLOURS: dict[str, tuple[int, int, int]] = {"red": (220, 20, 20), "blue": (20, 40, 220)}
 """Solid colours of the vision probe images; a model must name each one correctly."""
 _COLOUR_WORDS = ("red", "blue", "green", "yellow", "orange", "purple", "pink", "black",
                  "white", "grey", "gray", "brown")
 VISION_QUESTION = "Which colour fills this image? Answer with one word."
+NOT_STREAMED = ("the server did not stream: it ignored \"stream\": true and answered with one "
+                "JSON body, so time to first token was not measured")
+log = logging.getLogger("imageworks.backends")
 
 
 class ProbeReport(BaseModel):
@@ -43,6 +48,9 @@ class ProbeReport(BaseModel):
     latency_ms: float | None = None
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
+    streamed: bool | None = None
+    """False when the server ignored ``"stream": true`` and answered with one JSON body (time
+    to first token then not measured)."""
     message: str = ""
     checked_at: str = ""
 
@@ -131,6 +139,7 @@ async def probe_entry(client: httpx.AsyncClient, entry: RegistryEntry, settings:
         timed = await backend.chat_streamed(
             [{"role": "user", "content": "Reply with the single word OK."}], max_tokens=16)
         report.text_ok = bool(strip_reasoning(timed.text))
+        report.streamed = timed.streamed
         report.latency_ms = round(timed.latency_ms, 1)
         report.ttft_ms = round(timed.ttft_ms, 1) if timed.ttft_ms is not None else None
         tokens = timed.completion_tokens
@@ -149,8 +158,16 @@ async def probe_entry(client: httpx.AsyncClient, entry: RegistryEntry, settings:
                 report.message = blind_message(entry, answers)
                 return report
         report.message = f"model {entry.name!r} at {backend.endpoint} passed every probe"
+        if report.streamed is False:
+            report.message += f" ({NOT_STREAMED})"
     except BackendError as exc:
         report.message = str(exc)
+    finally:
+        log_event(log, "probe", report.message, entry=entry.name, backend=entry.backend,
+                  endpoint=report.endpoint, ok=report.ok, online=report.online,
+                  served_name=report.served_name, text_ok=report.text_ok,
+                  vision_ok=report.vision_ok, streamed=report.streamed,
+                  ttft_ms=report.ttft_ms, tokens_per_s=report.tokens_per_s)
     return report
 
 
@@ -179,5 +196,7 @@ def entry_with_probe_results(entry: RegistryEntry, report: ProbeReport) -> Regis
         perf["rolling_samples"] = n + 1
         perf["last_sample"] = {"ttft_ms": report.ttft_ms, "tokens_per_s": report.tokens_per_s,
                                "latency_ms": report.latency_ms, "timestamp": report.checked_at}
+        if report.streamed is False:
+            perf["last_sample"]["streamed"] = False  # why ttft_ms is missing
         changes["performance"] = perf
     return replace_entry(entry, **changes) if changes else entry

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import secrets
 import shutil
 import tempfile
 import threading
@@ -22,10 +21,15 @@ from imageworks_gui.core.metadata import (
 )
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
 from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
+from imageworks_gui.services.metadata.stale_temps import (
+    TEMP_PREFIX,
+    is_stale,
+    temp_dir_name,
+)
 from imageworks_gui.services.writable import is_read_only
 
-TEMP_PREFIX = ".iwtmp-"
-"""New versions are written to ``.iwtmp-<random>/<name>`` beside the photo, then renamed."""
+# New versions are written to ``.iwtmp-<host>-<pid>-<random>/<name>`` beside the photo, then
+# renamed (see ``stale_temps`` for how a killed writer's folders are found and removed).
 
 
 def charset_change(plan: ChangePlan) -> TagEdit | None:
@@ -130,7 +134,7 @@ def check_writable(plan: ChangePlan) -> None:
 def make_temp_dir(target: str) -> str:
     """A private folder beside ``target`` (same file system, so the final rename is atomic)."""
     folder = os.path.dirname(target) or "."
-    path = os.path.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(6)}")
+    path = os.path.join(folder, temp_dir_name())
     os.mkdir(path, 0o700)
     return path
 
@@ -159,9 +163,13 @@ def _leftover_temp_dirs(folder: Path) -> list[Path]:
 
 
 def remove_stale_temps(target: str) -> None:
-    """Delete what a killed earlier write of ``target`` left in its temp folders."""
+    """Delete what a killed earlier write of ``target`` left in its temp folders, and every
+    stale temp folder (one whose writer is gone) beside it."""
     path = Path(target)
     for folder in _leftover_temp_dirs(path.parent):
+        if is_stale(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
         leftovers = list(folder.glob(f"{glob.escape(path.name)}*"))
         for stale in leftovers:
             with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.metadata import TagEdit
 from imageworks_gui.services.paths import data_dir
 
@@ -47,6 +48,24 @@ class BatchSummary(BaseModel):
     undone_at: str | None = None
     undo_batch: str | None = None
     undoes: str | None = None
+    damaged_lines: list[int] = Field(default_factory=list)
+    """Journal lines that could not be read: the files they describe cannot be restored by
+    undo (the intact ones can)."""
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One JSONL line; ASCII-escaped when a non-UTF-8 file name (lone surrogates) is in it, so
+    the line stays valid UTF-8 and ``json.loads`` gives the exact path back."""
+    return dumps_utf8(record, separators=(",", ":")) + "\n"
+
+
+def _created_at_of(batch_id: str) -> str:
+    """The creation time encoded in a batch id (for a journal whose header is damaged)."""
+    try:
+        stamp = datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%S.%fZ")
+    except ValueError:
+        return ""
+    return stamp.replace(tzinfo=UTC, microsecond=0).isoformat()
 
 
 def _now() -> str:
@@ -80,8 +99,7 @@ class MetadataJournal:
                 # The header is written with the first file, so no-op batches leave no journal.
                 self.root.mkdir(parents=True, exist_ok=True)
                 records.insert(0, header)
-            text = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
-                           for r in records)
+            text = "".join(_json_line(r) for r in records)
             # Appends are ordered under the lock; the fsync is not, so parallel writers
             # wait for the disk together instead of one after another.
             handle = open(self._file(batch_id), "a", encoding="utf-8")  # noqa: SIM115
@@ -129,7 +147,8 @@ class MetadataJournal:
                                "to list the batches that can be undone")
         summary: BatchSummary | None = None
         entries: dict[int, JournalEntry] = {}
-        with open(path, encoding="utf-8") as handle:
+        damaged: list[int] = []
+        with open(path, encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
                 try:
                     record = json.loads(line)
@@ -144,13 +163,17 @@ class MetadataJournal:
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
-                except (ValueError, KeyError, TypeError, ValidationError):
-                    if line.endswith("\n"):
-                        raise JournalError(f"{path}: line {number} is damaged; the batch cannot "
-                                           "be undone automatically") from None
-                    # A last line cut short by a crash: the file it describes was not replaced.
+                except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+                    # A last line cut short by a crash describes a file that was not replaced;
+                    # any other unreadable line is damage: reported, and never hides the batch.
+                    if line.endswith("\n") and line.strip():
+                        damaged.append(number)
         if summary is None:
-            raise JournalError(f"{path}: not a write journal (no header line)")
+            if not damaged and not entries:
+                raise JournalError(f"{path}: not a write journal (no header line)")
+            summary = BatchSummary(batch_id=batch_id, created_at=_created_at_of(batch_id),
+                                   description="journal header damaged")
+        summary.damaged_lines = damaged
         summary.files = len(entries)
         summary.committed = sum(entry.committed for entry in entries.values())
         return summary, sorted(entries.values(), key=lambda e: e.seq)
@@ -172,8 +195,26 @@ class MetadataJournal:
         return out
 
     def last_undoable(self) -> str | None:
-        """The newest write batch that changed files and was not undone yet."""
+        """The newest write batch that changed files and was not undone yet.
+
+        A damaged journal counts as having changed files: it is never skipped for an older one.
+        """
         for summary in self.list_batches():
-            if summary.kind == "write" and summary.undone_at is None and summary.committed:
+            if summary.kind == "write" and summary.undone_at is None and (
+                    summary.committed or summary.damaged_lines):
                 return summary.batch_id
         return None
+
+    def interrupted_targets(self, newest: int = 5) -> list[str]:
+        """Files whose write began but never finished, in the ``newest`` journals: where a
+        killed writer may have left a temp folder."""
+        if not self.root.is_dir():
+            return []
+        targets: list[str] = []
+        for path in sorted(self.root.glob("*.jsonl"), reverse=True)[:newest]:
+            try:
+                _summary, entries = self._read(path.stem)
+            except (JournalError, OSError):
+                continue
+            targets.extend(e.target for e in entries if not e.committed)
+        return targets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -30,12 +31,37 @@ def sidecar_paths(photo: str | os.PathLike[str]) -> dict[str, Path]:
     return {"adobe": path.with_suffix(".xmp"), "darktable": path.with_name(path.name + ".xmp")}
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false for a name longer than the file system allows (such a file
+    cannot exist; ``is_file`` raises ENAMETOOLONG for it)."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return False
+        raise
+
+
+def name_too_long(path: Path) -> str | None:
+    """Why ``path``'s file name cannot be created here (too long), or None when it can."""
+    try:
+        limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    size = len(os.fsencode(path.name))
+    if size <= limit:
+        return None
+    return (f"{path}: the sidecar's name would be {size} bytes, longer than this file system "
+            f"allows ({limit}); rename the photo to a shorter name, or set sidecar_style to "
+            f"adobe (IMG_1.xmp)")
+
+
 def existing_sidecars(photo: str | os.PathLike[str]) -> dict[str, Path]:
     """The sidecars that exist for ``photo`` (``.xmp`` or ``.XMP``), by style."""
     found: dict[str, Path] = {}
     for style, candidate in sidecar_paths(photo).items():
         for variant in (candidate, candidate.with_suffix(".XMP")):
-            if variant.is_file():
+            if _is_file(variant):
                 found[style] = variant
                 break
     return found
@@ -101,6 +127,9 @@ def read_metadata(
         chosen = sidecars.get(settings.sidecar_style) or next(iter(sidecars.values()), None)
         if chosen is None:
             target = str(sidecar_paths(photo)[settings.sidecar_style])
+            problem = name_too_long(Path(target))
+            if problem:
+                raise MetadataError(problem)
             return PhotoMetadata.from_tags(photo, target, {}, target_exists=False, is_raw=True,
                                            sidecars=[])
         target = os.path.realpath(chosen)

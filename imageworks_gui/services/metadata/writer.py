@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from imageworks_gui.core.metadata import ChangePlan, Proposal, plan_changes
 from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.services.logs import log_event
 from imageworks_gui.services.metadata import undo as undo_mod
 from imageworks_gui.services.metadata.exiftool import ExifToolPool
 from imageworks_gui.services.metadata.filewrite import ConflictError, apply_plan, delete_file
@@ -23,6 +25,9 @@ from imageworks_gui.services.metadata.journal import (
     MetadataJournal,
 )
 from imageworks_gui.services.metadata.reader import MetadataError, read_metadata
+from imageworks_gui.services.metadata.stale_temps import sweep_folders
+
+log = logging.getLogger("imageworks.metadata")
 
 OutcomeStatus = Literal["written", "unchanged", "conflict", "error", "cancelled"]
 
@@ -74,6 +79,11 @@ class MetadataWriter:
         self.journal = MetadataJournal(journal_dir)
         self._seq_lock = threading.Lock()
         self._seq = 0
+        # A writer killed mid-write leaves a hidden temp copy beside the photo: clear those
+        # whose writer is gone now, not only when the same photo is written again.
+        for removed in sweep_folders(os.path.dirname(t) for t in
+                                     self.journal.interrupted_targets()):
+            log.info("removed %s, left by a killed write", removed)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self, proposal: Proposal) -> ChangePlan:
@@ -164,6 +174,10 @@ class MetadataWriter:
         added are removed even when others were added since.
         """
         summary, entries = self.journal.load(batch_id)
+        if summary.damaged_lines:
+            log.warning("journal of batch %s is damaged (line(s) %s): the files those lines "
+                        "describe cannot be restored automatically; the %d intact file(s) are",
+                        batch_id, ", ".join(map(str, summary.damaged_lines)), len(entries))
         if summary.undone_at is not None:
             raise undo_mod.AlreadyUndoneError(
                 f"batch {batch_id} was already undone on {summary.undone_at} (by "
@@ -214,6 +228,9 @@ class WriteSession:
                                    reason="cancelled before this file was written")
         else:
             outcome = self._writer._write_one(item, self.batch_id, self._backup_dir)
+        log_event(log, "write", f"{outcome.status}: {outcome.path}", batch_id=self.batch_id,
+                  path=outcome.path, status=outcome.status, reason=outcome.reason,
+                  target=outcome.target)
         if self._on_result is not None:
             self._on_result(outcome)
         return outcome

@@ -6,9 +6,8 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +18,10 @@ from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.tagging import Progress, TagResult
 from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
+from imageworks_gui.services.backends.adapters import base_url_for
 from imageworks_gui.services.backends.client import BackendClient, EndpointLimits
 from imageworks_gui.services.backends.errors import BackendError
+from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.backends.probes import ProbeReport, probe_entry
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.images import (
@@ -28,9 +29,11 @@ from imageworks_gui.services.images import (
     PreparedImage,
     prepare_image_async,
 )
+from imageworks_gui.services.logs import log_event
 from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
+from imageworks_gui.services.pipeline.sources import aiter_paths, usable_cpus
 from imageworks_gui.services.pipeline.stages import (
     StageError,
     run_keywords_stage,
@@ -114,8 +117,14 @@ class TaggingPipeline:
         """Stage -> binding, resolved and logged once."""
         if self._bindings is None:
             self._bindings = resolve_stages(self.entries, self.stages, self.roles, self.preferred)
+            warned: set[str] = set()
             for binding in self._bindings.values():
                 entry = binding.entry
+                warning = entry_off_machine_warning(entry)
+                if warning and base_url_for(entry) not in warned:  # once per endpoint and run
+                    warned.add(base_url_for(entry))
+                    log_event(log, "off_machine_endpoint", warning, level=logging.WARNING,
+                              entry=entry.name, base_url=base_url_for(entry))
                 if entry.name not in self._clients:
                     self._clients[entry.name] = BackendClient(
                         self.http, entry, self.settings.backend,
@@ -264,6 +273,10 @@ class TaggingPipeline:
         """
         bindings = self.resolve()
         outcome = RunOutcome(bindings=bindings)
+        log_event(log, "run_started", f"tagging run started ({', '.join(self.stages)})",
+                  stages=self.stages, models={s: b.entry.name for s, b in bindings.items()},
+                  journal=str(self.journal_path) if self.journal_path else None,
+                  resume=self.resume_journal)
         done_index = completed_index(self.journal_path) if (
             self.journal_path and self.resume_journal) else {}
         journal = JournalWriter(self.journal_path, append=self.resume_journal) if (
@@ -308,6 +321,9 @@ class TaggingPipeline:
                 journal.write(result)
                 await run_blocking(journal.sync)
             outcome_count(result)
+            if result.status == "failed":
+                log_event(log, "image_failed", f"{result.path}: {result.error_message}",
+                          path=result.path, errors=result.errors)
             if on_result is not None:
                 on_result(result)
             emit(result.path)
@@ -337,7 +353,7 @@ class TaggingPipeline:
                     await finish(task)
 
         window = self.window
-        source = _aiter(paths)
+        source = aiter_paths(paths)
         try:
             emit()
             async for path in source:
@@ -367,28 +383,10 @@ class TaggingPipeline:
             outcome.elapsed_s = round(time.perf_counter() - start, 3)
             if journal is not None:
                 journal.close()
+            log_event(log, "run_finished", f"tagging run finished: {outcome.ok} ok, "
+                      f"{outcome.failed} failed, {outcome.skipped} skipped, {outcome.cancelled} "
+                      f"cancelled", total=outcome.total, ok=outcome.ok, failed=outcome.failed,
+                      skipped=outcome.skipped, cancelled=outcome.cancelled,
+                      was_cancelled=outcome.was_cancelled, elapsed_s=outcome.elapsed_s)
         emit()
         return outcome
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, e.g. in a container), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not available on macOS and Windows
-        return max(1, os.cpu_count() or 1)
-
-
-async def _aiter(paths: Iterable[Path] | AsyncIterable[Path]) -> AsyncGenerator[Path, None]:
-    if isinstance(paths, AsyncIterable):
-        try:
-            async for path in paths:
-                yield path
-        finally:
-            close = getattr(paths, "aclose", None)
-            if close is not None:
-                await close()
-    else:
-        for path in paths:
-            yield path
-            await asyncio.sleep(0)
