@@ -62,6 +62,17 @@ class MetadataSettings(BaseModel):
     dry_run_default: bool = False
 
 
+class VocabularySettings(BaseModel):
+    """How proposed keywords are mapped onto the user's vocabularies."""
+
+    model_config = ConfigDict(extra="allow")
+
+    fuzzy_threshold: float = Field(default=88.0, ge=50, le=100)
+    """Lowest rapidfuzz ratio (0-100) for a misspelt keyword to map onto a vocabulary term."""
+    mode: Literal["suggest", "strict"] = "suggest"
+    """suggest: keep keywords outside the vocabulary as new terms; strict: drop them."""
+
+
 class Settings(BaseModel):
     """All user settings (saved as settings.json in the user config dir)."""
 
@@ -70,3 +81,4 @@ class Settings(BaseModel):
     backend: BackendSettings = Field(default_factory=BackendSettings)
     tagging: TaggingSettings = Field(default_factory=TaggingSettings)
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
+    vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imageworks_gui.core.jsonl import dumps_utf8, is_utf8_safe
+from imageworks_gui.core.vocabulary import KeywordMapping
 
 Status = Literal["ok", "failed", "skipped", "cancelled"]
 
@@ -45,6 +46,8 @@ class TagResult(BaseModel):
     status: Status
     caption: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    keyword_mapping: list[KeywordMapping] | None = None
+    """With a vocabulary: per proposed keyword, what the model said, what it became and how."""
     description: str | None = None
     models: dict[str, StageModel] = Field(default_factory=dict)
     prompt_profile: str | None = None

@@ -37,7 +37,7 @@ def _global_options(
 
 def _register_commands() -> None:
     # Each command lives in its own module and registers itself on ``app``.
-    from imageworks_gui.cli.tagger import run_cmd, write_cmds  # noqa: F401
+    from imageworks_gui.cli.tagger import run_cmd, vocabulary_cmds, write_cmds  # noqa: F401
 
 
 def main() -> None:

@@ -15,12 +15,15 @@ from imageworks_gui.cli.console import err, error_line, line, literal_column, ou
 from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
 from imageworks_gui.cli.tagger.output_paths import check_output_files
+from imageworks_gui.cli.tagger.vocabulary_cmds import ModeChoice, vocabulary_policy
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.core.resolution import RoleResolutionError
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.tagging import Progress as RunProgress
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.core.vocabulary import VocabularyError
+from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.paths import data_dir
@@ -221,6 +224,12 @@ def run(
     base_url: str | None = typer.Option(
         None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
         "http://127.0.0.1:8000/v1, without the registry."),
+    vocabulary: list[str] = typer.Option(
+        [], "--vocabulary", metavar="FILE|NAME", help="Map keywords onto this vocabulary (a "
+        "stored name or a file; repeatable; default: the active vocabularies)."),
+    vocabulary_mode: ModeChoice | None = typer.Option(
+        None, "--vocabulary-mode", help="suggest: keep new terms too; strict: vocabulary terms "
+        "only (default: settings)."),
 ) -> None:
     """Tag photos: caption, keywords and description from role-resolved vision models.
 
@@ -234,7 +243,9 @@ def run(
                     {"caption": caption_model, "keywords": keyword_model,
                      "description": description_model},
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
-                    prompt_profile, skip_preflight, resume, skip_tagged, base_url)
+                    prompt_profile, skip_preflight, resume, skip_tagged, base_url,
+                    vocabulary_refs=vocabulary,
+                    vocabulary_mode=vocabulary_mode.value if vocabulary_mode else None)
     except UsageError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
@@ -245,7 +256,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
          roles: dict[str, str], models: dict[str, str | None], output_jsonl: Path | None,
          summary: Path | None, dry_run: bool, recursive: bool | None,
          max_keywords: int | None, concurrency: int | None, profile_name: str | None,
-         skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None) -> int:
+         skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None,
+         *, vocabulary_refs: list[str] | None = None, vocabulary_mode: str | None = None) -> int:
     if base_url and (use_registry or registry_path):
         raise UsageError("--base-url (explicit mode) cannot be combined with --use-registry or "
                          "--registry-path: choose one")
@@ -257,6 +269,10 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
     if missing and len(missing) == len(inputs):
         raise UsageError("no input exists: " + ", ".join(str(p) for p in missing))
     settings = _load_settings()
+    try:
+        policy = vocabulary_policy(settings, vocabulary_refs or [], vocabulary_mode)
+    except VocabularyError as exc:
+        raise UsageError(f"{exc} (nothing was tagged)") from exc
     try:
         profile: PromptProfile = load_prompt_profile(profile_name
                                                      or settings.tagging.prompt_profile)
@@ -284,7 +300,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             entries, settings, roles, preferred, served, profile, max_keywords, concurrency,
             journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
-            skip_preflight, sink, collected, summary))
+            skip_preflight, sink, collected, summary, vocabulary=policy))
         return max(code, sink.finish()) if sink is not None else code
     finally:
         if sink is not None and sink.pending:
@@ -301,19 +317,23 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       has_keywords: Callable[[Path], bool] | None, raw_preview: RawPreview,
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
-                      collected: list[TagResult] | None, summary: Path | None) -> int:
+                      collected: list[TagResult] | None, summary: Path | None,
+                      *, vocabulary: VocabularyPolicy | None = None) -> int:
     async with make_http_client(settings) as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,
             journal_path=journal, resume=resume, has_keywords=has_keywords,
-            raw_preview=raw_preview)
+            raw_preview=raw_preview, vocabulary=vocabulary)
         try:
             pipeline.resolve()
         except RoleResolutionError as exc:
             raise UsageError(str(exc)) from exc
         err.print("Models:")
         _print_bindings(pipeline)
+        if vocabulary is not None:
+            err.print(f"Vocabulary: {', '.join(map(repr, vocabulary.names))} "
+                      f"({vocabulary.mode} mode)")
         outcome, input_errors = await _execute(pipeline, inputs, recursive, skip_preflight,
                                                sink, collected)
     summary_failed = False

@@ -17,6 +17,7 @@ from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.tagging import Progress, TagResult
+from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
 from imageworks_gui.services.backends.client import BackendClient, EndpointLimits
 from imageworks_gui.services.backends.endpoints import base_url_for
 from imageworks_gui.services.backends.errors import BackendError
@@ -82,7 +83,8 @@ class TaggingPipeline:
                  concurrency: int | None = None, journal_path: Path | None = None,
                  resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
                  raw_preview: RawPreview = exiftool_raw_preview,
-                 backoff_base_s: float = 0.5) -> None:
+                 backoff_base_s: float = 0.5,
+                 vocabulary: VocabularyPolicy | None = None) -> None:
         self.http = http
         self.entries = list(entries)
         self.settings = settings
@@ -98,6 +100,7 @@ class TaggingPipeline:
         self.has_keywords = has_keywords
         self.raw_preview = raw_preview
         self.backoff_base_s = backoff_base_s
+        self.vocabulary = vocabulary  # maps each photo's keywords before they are journaled
         self.limits = EndpointLimits(settings.backend)
         self._bindings: dict[str, StageBinding] | None = None
         self._clients: dict[str, BackendClient] = {}
@@ -311,6 +314,8 @@ class TaggingPipeline:
             else:
                 result = task.result()
             result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            if self.vocabulary is not None:  # fuzzy matching a large vocabulary takes a while
+                await run_blocking(self.vocabulary.apply_to, result)
             journaled = result.status != "cancelled" and result.skip_reason != RESUMED_REASON
             if journal is not None and journaled:
                 journal.write(result)
