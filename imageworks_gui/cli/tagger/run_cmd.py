@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from imageworks_gui.cli.console import err, error_line, line, literal_column, out, warning_line
 from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
+from imageworks_gui.cli.tagger.grouping import make_grouper, plan_line
 from imageworks_gui.cli.tagger.output_paths import check_output_files
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
@@ -44,6 +45,7 @@ from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
 
 if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter
+    from imageworks_gui.services.pipeline.groups import BurstGrouper
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -222,6 +224,9 @@ def run(
     base_url: str | None = typer.Option(
         None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
         "http://127.0.0.1:8000/v1, without the registry."),
+    group: bool | None = typer.Option(
+        None, "--group/--no-group", help="Tag each burst of near-identical frames once and "
+        "copy the proposal to its members (default: settings, on)."),
 ) -> None:
     """Tag photos: caption, keywords and description from role-resolved vision models.
 
@@ -237,7 +242,7 @@ def run(
                     {"caption": caption_model, "keywords": keyword_model,
                      "description": description_model},
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
-                    prompt_profile, skip_preflight, resume, skip_tagged, base_url)
+                    prompt_profile, skip_preflight, resume, skip_tagged, base_url, group)
     except UsageError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
@@ -248,7 +253,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
          roles: dict[str, str], models: dict[str, str | None], output_jsonl: Path | None,
          summary: Path | None, dry_run: bool, recursive: bool | None,
          max_keywords: int | None, concurrency: int | None, profile_name: str | None,
-         skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None) -> int:
+         skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None,
+         group: bool | None = None) -> int:
     if base_url and (use_registry or registry_path):
         raise UsageError("--base-url (explicit mode) cannot be combined with --use-registry or "
                          "--registry-path: choose one")
@@ -287,7 +293,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             entries, settings, roles, preferred, served, profile, max_keywords, concurrency,
             journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
-            skip_preflight, sink, collected, summary))
+            skip_preflight, sink, collected, summary,
+            make_grouper(settings, raw_preview, group)))
         return max(code, sink.finish()) if sink is not None else code
     finally:
         if sink is not None and sink.pending:
@@ -304,13 +311,14 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       has_keywords: Callable[[Path], bool] | None, raw_preview: RawPreview,
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
-                      collected: list[TagResult] | None, summary: Path | None) -> int:
+                      collected: list[TagResult] | None, summary: Path | None,
+                      grouper: BurstGrouper | None = None) -> int:
     async with httpx.AsyncClient() as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,
             journal_path=journal, resume=resume, has_keywords=has_keywords,
-            raw_preview=raw_preview)
+            raw_preview=raw_preview, grouper=grouper)
         try:
             pipeline.resolve()
         except RoleResolutionError as exc:
@@ -337,6 +345,10 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
     out.print(f"Tagged {outcome.total} image(s) in {outcome.elapsed_s:.1f} s: {outcome.ok} ok, "
               f"{outcome.failed} failed, {outcome.skipped} skipped"
               + (f", {outcome.cancelled} cancelled" if outcome.cancelled else ""))
+    if (bursts := plan_line(grouper)) is not None:
+        out.print(bursts)
+    out.print(f"Model requests: {outcome.model_requests}, "
+              f"{outcome.requests_per_photo:.2f} per photo")
     out.print(f"Journal: {journal}" + (f"\nReport: {summary}" if summary else ""))
     if outcome.failures:
         out.print("Failed images:")

@@ -27,6 +27,7 @@ from imageworks_gui.services.images import (
     PreparedImage,
     prepare_image_async,
 )
+from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan, model_requests
 from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
@@ -68,6 +69,10 @@ class TaggingPipeline:
     whose last journal record is ``ok`` come back as ``skipped`` copies of that record. A
     failing image never stops the run; its ``errors`` say why, per stage. Loading the default
     prompt profile may raise ``PromptProfileError`` from the constructor.
+
+    With a ``grouper`` (see ``pipeline.groups``) the whole stream is collected and grouped
+    into bursts first; one representative per burst is tagged and every member gets a copy
+    of its proposal, delivered and journaled right after it.
     """
 
     def __init__(self, http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
@@ -79,6 +84,7 @@ class TaggingPipeline:
                  concurrency: int | None = None, journal_path: Path | None = None,
                  resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
                  raw_preview: RawPreview = exiftool_raw_preview,
+                 grouper: BurstGrouper | None = None,
                  backoff_base_s: float = 0.5) -> None:
         self.http = http
         self.entries = list(entries)
@@ -94,6 +100,7 @@ class TaggingPipeline:
         self.resume_journal = resume
         self.has_keywords = has_keywords
         self.raw_preview = raw_preview
+        self.grouper = grouper
         self.backoff_base_s = backoff_base_s
         self.limits = EndpointLimits(settings.backend)
         self._bindings: dict[str, StageBinding] | None = None
@@ -297,6 +304,12 @@ class TaggingPipeline:
                                     f"unexpected error: {type(exc).__name__}: {exc}")
             else:
                 result = task.result()
+            expanded = [result] if plan is None else await plan.expand(
+                result, self._base, done_index, RESUMED_REASON)
+            for item in expanded:
+                await deliver(item)
+
+        async def deliver(result: TagResult) -> None:
             result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             journaled = result.status != "cancelled" and result.skip_reason != RESUMED_REASON
             if journal is not None and journaled:
@@ -309,6 +322,7 @@ class TaggingPipeline:
 
         def outcome_count(result: TagResult) -> None:
             progress.done += 1
+            outcome.model_requests += model_requests(result)
             if result.status == "ok":
                 outcome.ok += 1
                 processed_times.append(time.perf_counter())
@@ -333,15 +347,19 @@ class TaggingPipeline:
 
         window = self.window
         source = _aiter(paths)
+        plan: BurstPlan | None = None
         try:
             emit()
+            if self.grouper is not None:
+                plan = await self.grouper.plan(source, self.has_keywords)
+                source = _aiter(plan.representatives)
             async for path in source:
                 if self._cancelled:
                     break
                 await self._running.wait()
                 if self._cancelled:
                     break
-                progress.total += 1
+                progress.total += 1 if plan is None else plan.size(path)
                 task = asyncio.ensure_future(self._process(Path(path), done_index))
                 self._tasks[task] = Path(path)
                 await drain(window - 1)
