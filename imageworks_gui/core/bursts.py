@@ -152,9 +152,10 @@ def group_id_for(members: Sequence[str]) -> str:
     return "burst-" + digest.hexdigest()[:12]
 
 
-def _single(facts: FrameFacts, reason: str | None) -> BurstGroup:
-    return BurstGroup(group_id=group_id_for([facts.path]), members=(facts.path,),
-                      representative=facts.path, reason=reason)
+def single_group(path: str, reason: str | None) -> BurstGroup:
+    """A group of one photo (not part of any burst), with why when it could not be grouped."""
+    return BurstGroup(group_id=group_id_for([path]), members=(path,), representative=path,
+                      reason=reason)
 
 
 def group_bursts(frames: Sequence[FrameFacts], max_gap_s: float,
@@ -165,9 +166,9 @@ def group_bursts(frames: Sequence[FrameFacts], max_gap_s: float,
     timed: list[FrameFacts] = []
     for facts in dict((f.path, f) for f in frames).values():
         if facts.error is not None:
-            groups.append(_single(facts, facts.error))
+            groups.append(single_group(facts.path, facts.error))
         elif facts.captured is None:
-            groups.append(_single(facts, NO_CAPTURE_TIME))
+            groups.append(single_group(facts.path, NO_CAPTURE_TIME))
         else:
             timed.append(facts)
     all_zoned = all(f.captured is not None and f.captured.offset_minutes is not None

@@ -130,3 +130,19 @@ async def test_a_frame_that_already_has_keywords_stays_out_of_the_burst(
     assert outcome.skipped == 1 and outcome.ok == 4 and server.chat_count() == 3
     skipped = next(r for r in results if r.status == "skipped")
     assert skipped.path == str(first[2]) and skipped.group_id is None
+
+
+async def test_when_capture_times_cannot_be_read_every_photo_is_tagged(
+        http, fake_backend, folder):
+    server = fake_backend("vllm", [FakeModel("vlm")])
+    first, _second, _singles = folder
+    closed = ExifToolPool(size=1)
+    closed.close()  # ExifTool refuses every command: no capture time for anyone
+    grouper = BurstGrouper(BurstService(closed))
+    results = []
+    outcome = await TaggingPipeline(
+        http, entries(registry_entry(server.base_url, "vlm")), Settings(),
+        grouper=grouper).run(first, on_result=results.append)
+    assert outcome.ok == 5 and server.chat_count() == 15
+    assert all(r.group_id is None for r in results)
+    assert all("ExifTool pool is closed" in g.reason for g in grouper.last_plan.groups)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
-from imageworks_gui.core.bursts import BurstGroup, group_id_for
+from imageworks_gui.core.bursts import BurstGroup, single_group
 from imageworks_gui.core.settings import GroupingSettings
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.bursts import BurstService
+
+log = logging.getLogger("imageworks.pipeline")
 
 ALREADY_TAGGED = "already has keywords"
 
@@ -113,11 +116,14 @@ class BurstGrouper:
             for path in paths:
                 if await run_blocking(has_keywords, path):
                     tagged.add(path)
-        groups = [BurstGroup(group_id=group_id_for([os.fspath(p)]), members=(os.fspath(p),),
-                             representative=os.fspath(p), reason=ALREADY_TAGGED)
-                  for p in paths if p in tagged]
-        groups += await self.service.group([p for p in paths if p not in tagged],
-                                           self.settings)
+        groups = [single_group(os.fspath(p), ALREADY_TAGGED) for p in paths if p in tagged]
+        rest = [p for p in paths if p not in tagged]
+        try:
+            groups += await self.service.group(rest, self.settings)
+        except Exception as exc:  # grouping only saves requests: never let it stop a run
+            log.warning("burst grouping failed (%s: %s); every photo is tagged on its own",
+                        type(exc).__name__, exc)
+            groups += [single_group(os.fspath(p), f"grouping failed: {exc}") for p in rest]
         order = {os.fspath(p): i for i, p in enumerate(paths)}
         groups.sort(key=lambda g: min(order[m] for m in g.members))
         self.last_plan = BurstPlan(groups)
