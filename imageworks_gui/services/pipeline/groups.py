@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from imageworks_gui.core.bursts import BurstGroup, single_group
@@ -35,6 +35,11 @@ class BurstPlan:
     @property
     def representatives(self) -> list[Path]:
         return [Path(g.representative) for g in self.groups]
+
+    async def source(self) -> AsyncGenerator[Path, None]:
+        """The photos to tag: one representative per group, in group order."""
+        for path in self.representatives:
+            yield path
 
     @property
     def bursts(self) -> list[BurstGroup]:

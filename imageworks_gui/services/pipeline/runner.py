@@ -275,6 +275,7 @@ class TaggingPipeline:
         progress = Progress(discovering=True)
         start = time.perf_counter()
         processed_times: list[float] = []
+        plan: BurstPlan | None = None
 
         def emit(current: str | None = None) -> None:
             progress.elapsed_s = round(time.perf_counter() - start, 2)
@@ -347,12 +348,11 @@ class TaggingPipeline:
 
         window = self.window
         source = _aiter(paths)
-        plan: BurstPlan | None = None
         try:
             emit()
             if self.grouper is not None:
                 plan = await self.grouper.plan(source, self.has_keywords)
-                source = _aiter(plan.representatives)
+                source = plan.source()
             async for path in source:
                 if self._cancelled:
                     break
