@@ -221,12 +221,12 @@ def run(
                                 "--output-jsonl (unchanged files only) and append to it."),
     skip_tagged: bool = typer.Option(False, "--skip-tagged",
                                      help="Skip images that already carry keywords."),
-    base_url: str | None = typer.Option(
-        None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
-        "http://127.0.0.1:8000/v1, without the registry."),
     group: bool | None = typer.Option(
         None, "--group/--no-group", help="Tag each burst of near-identical frames once and "
         "copy the proposal to its members (default: settings, on)."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
+        "http://127.0.0.1:8000/v1, without the registry."),
 ) -> None:
     """Tag photos: caption, keywords and description from role-resolved vision models.
 

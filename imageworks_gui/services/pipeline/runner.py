@@ -81,10 +81,10 @@ class TaggingPipeline:
                  served_names: Mapping[str, str | None] | None = None,
                  prompt_profile: PromptProfile | None = None,
                  stages: Sequence[str] = STAGES, max_keywords: int | None = None,
+                 grouper: BurstGrouper | None = None,
                  concurrency: int | None = None, journal_path: Path | None = None,
                  resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
                  raw_preview: RawPreview = exiftool_raw_preview,
-                 grouper: BurstGrouper | None = None,
                  backoff_base_s: float = 0.5) -> None:
         self.http = http
         self.entries = list(entries)
@@ -99,8 +99,8 @@ class TaggingPipeline:
         self.journal_path = journal_path
         self.resume_journal = resume
         self.has_keywords = has_keywords
-        self.raw_preview = raw_preview
         self.grouper = grouper
+        self.raw_preview = raw_preview
         self.backoff_base_s = backoff_base_s
         self.limits = EndpointLimits(settings.backend)
         self._bindings: dict[str, StageBinding] | None = None
