@@ -242,7 +242,8 @@ def run(
                     {"caption": caption_model, "keywords": keyword_model,
                      "description": description_model},
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
-                    prompt_profile, skip_preflight, resume, skip_tagged, base_url, group)
+                    prompt_profile, skip_preflight, resume, skip_tagged, base_url,
+                    group=group)
     except UsageError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
@@ -254,7 +255,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
          summary: Path | None, dry_run: bool, recursive: bool | None,
          max_keywords: int | None, concurrency: int | None, profile_name: str | None,
          skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None,
-         group: bool | None = None) -> int:
+         *, group: bool | None = None) -> int:
     if base_url and (use_registry or registry_path):
         raise UsageError("--base-url (explicit mode) cannot be combined with --use-registry or "
                          "--registry-path: choose one")
@@ -294,7 +295,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
             skip_preflight, sink, collected, summary,
-            make_grouper(settings, raw_preview, group)))
+            grouper=make_grouper(settings, raw_preview, group)))
         return max(code, sink.finish()) if sink is not None else code
     finally:
         if sink is not None and sink.pending:
@@ -312,7 +313,7 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
                       collected: list[TagResult] | None, summary: Path | None,
-                      grouper: BurstGrouper | None = None) -> int:
+                      *, grouper: BurstGrouper | None = None) -> int:
     async with httpx.AsyncClient() as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
