@@ -146,3 +146,27 @@ async def test_when_capture_times_cannot_be_read_every_photo_is_tagged(
     assert outcome.ok == 5 and server.chat_count() == 15
     assert all(r.group_id is None for r in results)
     assert all("ExifTool pool is closed" in g.reason for g in grouper.last_plan.groups)
+
+
+async def test_cancelling_mid_run_journals_whole_bursts_only(
+        http, fake_backend, pool, folder, tmp_path):
+    server = fake_backend("vllm", [FakeModel("vlm")], latency_s=0.3, slots=1)
+    first, second, _singles = folder
+    journal = tmp_path / "run.jsonl"
+    p = pipeline(http, server, pool, journal_path=journal, concurrency=1)
+    results = []
+
+    def on_result(result):
+        results.append(result)
+        if len(results) == 5:  # the first burst is complete: stop while the second runs
+            p.cancel()
+
+    outcome = await p.run([*first, *second], on_result=on_result)
+    assert outcome.was_cancelled and outcome.ok == 5
+    assert len(results) == 10 and {r.status for r in results[5:]} == {"cancelled"}
+    records = journal_records(journal)
+    assert sorted(r.file_path.name for r in records) == sorted(x.name for x in first)
+    before = server.chat_count()
+    outcome = await pipeline(http, server, pool, journal_path=journal, resume=True).run(
+        [*first, *second])
+    assert (outcome.ok, outcome.skipped) == (5, 5) and server.chat_count() - before == 3
