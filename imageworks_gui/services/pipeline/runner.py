@@ -70,9 +70,8 @@ class TaggingPipeline:
     failing image never stops the run; its ``errors`` say why, per stage. Loading the default
     prompt profile may raise ``PromptProfileError`` from the constructor.
 
-    With a ``grouper`` (see ``pipeline.groups``) the whole stream is collected and grouped
-    into bursts first; one representative per burst is tagged and every member gets a copy
-    of its proposal, delivered and journaled right after it.
+    With a ``grouper`` (``pipeline.groups``) one frame per burst is tagged; the members get
+    copies of its proposal, delivered and journaled right after it.
     """
 
     def __init__(self, http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
