@@ -5,6 +5,8 @@ model decodes every image it receives, as real servers do. Photos are generated 
 (hard links to a few sources, so a 5,000-photo run costs no disk). Prints images/s, slot
 utilisation, preparation CPU per image, peak RSS of the tagging process and the ratio against
 the baseline run in the same command. Targets are printed next to the figures, never asserted.
+A burst-heavy folder (groups of five frames) then reports model requests per photo with burst
+grouping against the same folder tagged photo by photo (see bench/tagging_bursts.py).
 
     python bench/tagging.py --quick     # about 30 s
     python bench/tagging.py             # 5,000 photos: several minutes on a quiet machine
@@ -35,6 +37,9 @@ from imageworks_gui.core.settings import Settings  # noqa: E402
 from imageworks_gui.core.tagging import TagResult  # noqa: E402
 from imageworks_gui.services.pipeline import TaggingPipeline  # noqa: E402
 from imageworks_gui.services.prompt_profiles import load_prompt_profile  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tagging_bursts  # noqa: E402
 
 SOURCE_COLOURS = [(200, 60, 40), (40, 120, 200), (60, 170, 80)]
 
@@ -91,11 +96,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run_pipeline(url: str, photos: list[Path], slots: int) -> dict[str, float]:
+def bench_entries(url: str, slots: int) -> list:
     entries, _ = parse_entries([{
         "name": "vlm", "backend": "vllm", "served_model_id": "vlm",
         "backend_config": {"base_url": f"{url}/v1", "max_concurrency": slots},
         "capabilities": {"vision": True}, "roles": ["caption", "keywords", "description"]}])
+    return entries
+
+
+async def run_pipeline(url: str, photos: list[Path], slots: int) -> dict[str, float]:
+    entries = bench_entries(url, slots)
     prep_cpu: list[float] = []
     failed = 0
     last_print = time.monotonic()
@@ -169,6 +179,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="server latency (s)")
     parser.add_argument("--slots", type=int, default=4, help="server slots")
     parser.add_argument("--megapixels", type=int, default=24, choices=(12, 24, 45))
+    parser.add_argument("--burst-groups", type=int, help="bursts of 5 in the burst-heavy "
+                        "folder (0 skips it)")
     parser.add_argument("--generate", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     size = {12: (4240, 2832), 24: (6000, 4000), 45: (8256, 5504)}[args.megapixels]
@@ -194,6 +206,11 @@ def main() -> None:
             rss = peak_rss_mb()
             print(f"Baseline: {n_base} photos, sequential, whole files", flush=True)
             base = run_baseline(url, baseline_photos)
+            n_bursts = args.burst_groups if args.burst_groups is not None else (
+                4 if args.quick else 40)
+            bursts = asyncio.run(tagging_bursts.measure(
+                url, bench_entries(url, args.slots), folder / "bursts",
+                n_bursts)) if n_bursts else None
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -216,6 +233,8 @@ def main() -> None:
     print(f"  same photo with a camera's MPF preview: {camera:.1f} ms")
     print(f"peak RSS (tagging process)   {rss:.0f} MB for {ours['images']:.0f} photos   "
           f"(target < 500 MB for 5,000)")
+    if bursts is not None:
+        tagging_bursts.report(bursts)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,18 @@ class TaggingSettings(BaseModel):
     recursive: bool = True
 
 
+class GroupingSettings(BaseModel):
+    """Burst grouping: near-duplicate frames shot close together are tagged once."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = True
+    max_gap_s: float = Field(default=3.0, ge=0, le=600)
+    """Neighbouring frames captured at most this many seconds apart may be one burst."""
+    max_hash_distance: int = Field(default=12, ge=0, le=64)
+    """...and only when their perceptual hashes differ in at most this many of 64 bits."""
+
+
 class MetadataSettings(BaseModel):
     """How approved metadata is written into photos and sidecars."""
 
@@ -80,5 +92,6 @@ class Settings(BaseModel):
 
     backend: BackendSettings = Field(default_factory=BackendSettings)
     tagging: TaggingSettings = Field(default_factory=TaggingSettings)
+    grouping: GroupingSettings = Field(default_factory=GroupingSettings)
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)

@@ -59,10 +59,19 @@ class TagResult(BaseModel):
     metadata_written_at: str | None = None
     """When ``run`` wrote this result into the photo (``size``/``mtime_ns`` are then the
     file's values after that write, so ``--resume`` still recognises it)."""
+    group_id: str | None = None
+    """The burst this photo belongs to (absent for a photo tagged on its own)."""
+    representative: str | None = None
+    """The burst frame that was tagged; a member's proposal is a copy of its proposal."""
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def inherited(self) -> bool:
+        """True for a burst member whose proposal was copied from its representative."""
+        return self.representative is not None and self.representative != self.path
 
     @property
     def error_message(self) -> str:

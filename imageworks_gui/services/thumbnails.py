@@ -95,7 +95,9 @@ def cache_key(path: Path, size: int) -> str:
     """Cache key of ``path`` at ``size``: changes when the file's size or mtime changes."""
     st = path.stat()
     text = f"{_CACHE_VERSION}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size}"
-    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    # A name that is not valid UTF-8 (as read from disk on POSIX) must still make a key.
+    data = text.encode("utf-8", "surrogateescape")
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
 def _exif_thumbnail(img: Image.Image) -> bytes | None:

@@ -155,3 +155,10 @@ def test_raw_preview_is_extracted_by_real_exiftool(tmp_path):
     assert data is not None and data[:2] == b"\xff\xd8"
     thumb = ThumbnailCache(size=120).load(raw)
     assert thumb.source == "embedded" and thumb.rgb[2] > 150
+
+
+def test_a_name_that_is_not_utf8_is_cached_too(tmp_path):
+    path = _jpeg(tmp_path / os.fsdecode(b"caf\xe9 IMG[1].jpg"), size=(300, 200))
+    cache = ThumbnailCache(size=64)
+    assert cache.load(path).source == "decoded"
+    assert cache.load(path).source == "cache"

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from imageworks_gui.cli.console import err, error_line, line, literal_column, out, warning_line
 from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
+from imageworks_gui.cli.tagger.grouping import make_grouper, plan_line
 from imageworks_gui.cli.tagger.output_paths import check_output_files
 from imageworks_gui.cli.tagger.vocabulary_cmds import ModeChoice, vocabulary_policy
 from imageworks_gui.core.prompts import STAGES, PromptProfile
@@ -46,6 +47,7 @@ from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
 
 if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter
+    from imageworks_gui.services.pipeline.groups import BurstGrouper
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -221,6 +223,9 @@ def run(
                                 "--output-jsonl (unchanged files only) and append to it."),
     skip_tagged: bool = typer.Option(False, "--skip-tagged",
                                      help="Skip images that already carry keywords."),
+    group: bool | None = typer.Option(
+        None, "--group/--no-group", help="Tag each burst of near-identical frames once and "
+        "copy the proposal to its members (default: settings, on)."),
     base_url: str | None = typer.Option(
         None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
         "http://127.0.0.1:8000/v1, without the registry."),
@@ -245,7 +250,8 @@ def run(
                     output_jsonl, summary, dry_run, recursive, max_keywords, concurrency,
                     prompt_profile, skip_preflight, resume, skip_tagged, base_url,
                     vocabulary_refs=vocabulary,
-                    vocabulary_mode=vocabulary_mode.value if vocabulary_mode else None)
+                    vocabulary_mode=vocabulary_mode.value if vocabulary_mode else None,
+                    group=group)
     except UsageError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
@@ -257,7 +263,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
          summary: Path | None, dry_run: bool, recursive: bool | None,
          max_keywords: int | None, concurrency: int | None, profile_name: str | None,
          skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None,
-         *, vocabulary_refs: list[str] | None = None, vocabulary_mode: str | None = None) -> int:
+         *, vocabulary_refs: list[str] | None = None, vocabulary_mode: str | None = None,
+         group: bool | None = None) -> int:
     if base_url and (use_registry or registry_path):
         raise UsageError("--base-url (explicit mode) cannot be combined with --use-registry or "
                          "--registry-path: choose one")
@@ -300,7 +307,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             entries, settings, roles, preferred, served, profile, max_keywords, concurrency,
             journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
-            skip_preflight, sink, collected, summary, vocabulary=policy))
+            skip_preflight, sink, collected, summary, vocabulary=policy,
+            grouper=make_grouper(settings, raw_preview, group)))
         return max(code, sink.finish()) if sink is not None else code
     finally:
         if sink is not None and sink.pending:
@@ -318,13 +326,14 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
                       collected: list[TagResult] | None, summary: Path | None,
-                      *, vocabulary: VocabularyPolicy | None = None) -> int:
+                      *, vocabulary: VocabularyPolicy | None = None,
+                      grouper: BurstGrouper | None = None) -> int:
     async with make_http_client(settings) as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,
             journal_path=journal, resume=resume, has_keywords=has_keywords,
-            raw_preview=raw_preview, vocabulary=vocabulary)
+            raw_preview=raw_preview, vocabulary=vocabulary, grouper=grouper)
         try:
             pipeline.resolve()
         except RoleResolutionError as exc:
@@ -354,6 +363,10 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
     out.print(f"Tagged {outcome.total} image(s) in {outcome.elapsed_s:.1f} s: {outcome.ok} ok, "
               f"{outcome.failed} failed, {outcome.skipped} skipped"
               + (f", {outcome.cancelled} cancelled" if outcome.cancelled else ""))
+    if (bursts := plan_line(grouper)) is not None:
+        out.print(bursts)
+    out.print(f"Model requests: {outcome.model_requests}, "
+              f"{outcome.requests_per_photo:.2f} per photo")
     out.print(f"Journal: {journal}" + (f"\nReport: {summary}" if summary else ""))
     if outcome.failures:
         out.print("Failed images:")

@@ -29,8 +29,15 @@ class RunOutcome:
     cancelled: int = 0
     elapsed_s: float = 0.0
     was_cancelled: bool = False
+    model_requests: int = 0
+    """Stage requests sent to models (a burst member's copied proposal costs none)."""
     failures: list[TagResult] = field(default_factory=list)
     bindings: dict[str, StageBinding] = field(default_factory=dict)
+
+    @property
+    def requests_per_photo(self) -> float:
+        """Model requests per photo that was tagged (ok or failed) in this run."""
+        return self.model_requests / max(1, self.ok + self.failed)
 
     @property
     def exit_code(self) -> int:

@@ -30,6 +30,7 @@ from imageworks_gui.services.images import (
     prepare_image_async,
 )
 from imageworks_gui.services.logs import log_event
+from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan, model_requests
 from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
@@ -72,6 +73,9 @@ class TaggingPipeline:
     whose last journal record is ``ok`` come back as ``skipped`` copies of that record. A
     failing image never stops the run; its ``errors`` say why, per stage. Loading the default
     prompt profile may raise ``PromptProfileError`` from the constructor.
+
+    With a ``grouper`` (``pipeline.groups``) one frame per burst is tagged; the members get
+    copies of its proposal, delivered and journaled right after it.
     """
 
     def __init__(self, http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
@@ -80,6 +84,7 @@ class TaggingPipeline:
                  served_names: Mapping[str, str | None] | None = None,
                  prompt_profile: PromptProfile | None = None,
                  stages: Sequence[str] = STAGES, max_keywords: int | None = None,
+                 grouper: BurstGrouper | None = None,
                  concurrency: int | None = None, journal_path: Path | None = None,
                  resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
                  raw_preview: RawPreview = exiftool_raw_preview,
@@ -98,6 +103,7 @@ class TaggingPipeline:
         self.journal_path = journal_path
         self.resume_journal = resume
         self.has_keywords = has_keywords
+        self.grouper = grouper
         self.raw_preview = raw_preview
         self.backoff_base_s = backoff_base_s
         self.vocabulary = vocabulary  # maps each photo's keywords before they are journaled
@@ -284,6 +290,7 @@ class TaggingPipeline:
         progress = Progress(discovering=True)
         start = time.perf_counter()
         processed_times: list[float] = []
+        plan: BurstPlan | None = None
 
         def emit(current: str | None = None) -> None:
             progress.elapsed_s = round(time.perf_counter() - start, 2)
@@ -313,6 +320,12 @@ class TaggingPipeline:
                                     f"unexpected error: {type(exc).__name__}: {exc}")
             else:
                 result = task.result()
+            expanded = [result] if plan is None else await plan.expand(
+                result, self._base, done_index, RESUMED_REASON)
+            for item in expanded:
+                await deliver(item)
+
+        async def deliver(result: TagResult) -> None:
             result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             if self.vocabulary is not None:  # fuzzy matching a large vocabulary takes a while
                 await run_blocking(self.vocabulary.apply_to, result)
@@ -330,6 +343,7 @@ class TaggingPipeline:
 
         def outcome_count(result: TagResult) -> None:
             progress.done += 1
+            outcome.model_requests += model_requests(result)
             if result.status == "ok":
                 outcome.ok += 1
                 processed_times.append(time.perf_counter())
@@ -356,13 +370,16 @@ class TaggingPipeline:
         source = aiter_paths(paths)
         try:
             emit()
+            if self.grouper is not None:
+                plan = await self.grouper.plan(source, self.has_keywords)
+                source = plan.source()
             async for path in source:
                 if self._cancelled:
                     break
                 await self._running.wait()
                 if self._cancelled:
                     break
-                progress.total += 1
+                progress.total += 1 if plan is None else plan.size(path)
                 task = asyncio.ensure_future(self._process(Path(path), done_index))
                 self._tasks[task] = Path(path)
                 await drain(window - 1)

@@ -16,6 +16,13 @@ def _cell(text: object, limit: int = 120) -> str:
     return value[:limit] + ("…" if len(value) > limit else "")
 
 
+def requests_line(outcome: RunOutcome) -> str:
+    """Model requests of the run and per tagged photo (bursts are tagged once)."""
+    tagged = outcome.ok + outcome.failed
+    return (f"Model requests: {outcome.model_requests} for {tagged} photo(s), "
+            f"{outcome.requests_per_photo:.2f} per photo.")
+
+
 def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
                    profile: PromptProfile | None = None, title: str = "Tagging run") -> str:
     """The report as Markdown text."""
@@ -24,7 +31,7 @@ def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
              "## Totals", "", "| Images | OK | Failed | Skipped | Cancelled |",
              "|---:|---:|---:|---:|---:|",
              f"| {outcome.total} | {outcome.ok} | {outcome.failed} | {outcome.skipped} | "
-             f"{outcome.cancelled} |", "", "## Models", "",
+             f"{outcome.cancelled} |", "", requests_line(outcome), "", "## Models", "",
              "| Stage | Role | Model | Backend | Served id | Reason | Aggregate SHA-256 |",
              "|---|---|---|---|---|---|---|"]
     for stage, binding in outcome.bindings.items():
