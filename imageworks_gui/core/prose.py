@@ -1,4 +1,4 @@
-"""Prose answers (caption, description): extract the text a model meant, or say why it is unusable."""
+"""Prose answers (caption, description): the text a model meant, or why it is unusable."""
 
 from __future__ import annotations
 

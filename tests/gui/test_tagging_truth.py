@@ -13,7 +13,7 @@ from imageworks_gui.core import review as rv
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
-from tests.gui.tagging_support import exiftool_set, make_photos, wait_until, write_registry
+from tests.gui.tagging_support import exiftool_set, make_photos, write_registry
 from tests.support.fake_backend import FakeModel
 
 
