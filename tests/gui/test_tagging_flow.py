@@ -126,7 +126,15 @@ def test_drop_review_write_reads_back_exactly_the_approved_edits(tmp_path, setup
 
         # Undo last write: previous values back.
         ws.summary_dialog.close()
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
         ws.actions_.undo_write.trigger()
+        # It says what it will restore and acts only when confirmed.
+        dialog = ws.undo_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert "2 photo(s)" in dialog.text() and red.name in dialog.text()
+        assert green.name in dialog.text()
+        assert ctrl.session.get(str(red)).state == "written"
+        next(b for b in dialog.buttons() if b.text() == "Restore previous values").click()
         await wait_until(lambda: ctrl.session.get(str(red)).state == "approved")
         await wait_until(lambda: ctrl.writer.busy is False)
         assert exiftool_read(red) == {"title": None, "description": None, "keywords": []}

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.gui.tagging.grid_model import FILTERS, SORTS
+from imageworks_gui.gui.tagging.journal_sync import UndoPreview
+from imageworks_gui.gui.tagging.state import RunState
 
 
 class TaggingActions:
@@ -111,6 +113,13 @@ class StatusRow(QWidget):
         layout.addWidget(self.progress_label)
         layout.addWidget(self.progress)
 
+    def set_counts(self, photos: int, counts: dict[str, int]) -> None:
+        """Show how many photos each filter would list."""
+        for i in range(self.filter.count()):
+            label, states = FILTERS[self.filter.itemData(i)]
+            n = photos if states is None else sum(counts[s] for s in states)
+            self.filter.setItemText(i, f"{label} ({n})")
+
 
 def format_eta(seconds: float | None) -> str:
     """``1:05:09`` / ``4:07`` / ``—``."""
@@ -122,8 +131,13 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def show_progress(row: StatusRow, progress: Progress) -> None:
-    """Progress bar and ``12 of 40 · 2 failed · paused · ETA 1:05`` label."""
+def show_progress(row: StatusRow, progress: Progress | None) -> None:
+    """Progress bar and ``12 of 40 · 2 failed · paused · ETA 1:05`` label (None: no run)."""
+    if progress is None:
+        row.progress.hide()
+        row.progress.reset()
+        row.progress_label.clear()
+        return
     row.progress.show()
     row.progress.setMaximum(max(1, progress.total))
     row.progress.setValue(progress.done)
@@ -136,21 +150,30 @@ def show_progress(row: StatusRow, progress: Progress) -> None:
     row.progress_label.setText(" · ".join(parts))
 
 
-def update_action_states(a: TaggingActions, run_state: str, writing: bool, dry_run: bool, *,
-                         has_photos: bool, has_selection: bool, has_approved: bool) -> None:
+def update_action_states(a: TaggingActions, run_state: RunState, writing: bool, dry_run: bool,
+                         *, has_photos: bool, has_selection: bool, has_approved: bool,
+                         undo: UndoPreview | None = None) -> None:
     """Enable exactly the commands that make sense now."""
-    idle = run_state == "idle" and not writing
+    idle = run_state == RunState.IDLE and not writing
     for action in (a.run_all, a.run_untagged):
         action.setEnabled(idle and has_photos)
     a.run_selection.setEnabled(idle and has_selection)
-    a.pause.setEnabled(run_state in ("running", "paused"))
+    a.pause.setEnabled(run_state.active)
     a.pause.blockSignals(True)
-    a.pause.setChecked(run_state == "paused")
-    a.pause.setText("Resume" if run_state == "paused" else "Pause")
+    a.pause.setChecked(run_state == RunState.PAUSED)
+    a.pause.setText("Resume" if run_state == RunState.PAUSED else "Pause")
     a.pause.blockSignals(False)
-    a.cancel.setEnabled(run_state in ("running", "paused", "preflight"))
+    a.cancel.setEnabled(run_state.active or run_state == RunState.PREFLIGHT)
     a.write.setEnabled(idle and has_approved)
     a.write.setText("Preview write (dry run)" if dry_run else "Write approved")
-    a.undo_write.setEnabled(idle and not dry_run)
+    a.undo_write.setEnabled(idle and not dry_run and undo is not None)
+    if dry_run:
+        tip = "Dry run is on: nothing is written, so there is nothing to undo"
+    elif undo is None:
+        tip = "Nothing to undo: no write is recorded in the journal, or the last one was undone"
+    else:
+        tip = f"Put back the metadata the last write replaced ({undo.short})"
+    a.undo_write.setToolTip(tip)
+    a.undo_write.setStatusTip(tip)
     a.export.setEnabled(has_photos)
     a.open_folder.setEnabled(idle)

@@ -101,6 +101,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     from imageworks_gui.core.tagging import Progress, TagResult
     from imageworks_gui.gui.context import AppContext, make_http_client
     from imageworks_gui.gui.models.document import RegistryDocument
+    from imageworks_gui.gui.tagging.state import RunState
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 
     folder = root / "Holiday 2025"
@@ -154,7 +155,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
                 review = rv.queue(review)
             reviews.append(review)
         ctrl.put(reviews)
-        ctrl._set_run_state("running")
+        ctrl.runner._set_state(RunState.RUNNING)
         ws._show_progress(Progress(done=11, total=24, failed=1, elapsed_s=42.0, eta_s=50.0,
                                    in_flight=3))
         ws.show_notice("info", "Tagging 24 photos with Qwen2.5-VL 7B: review proposals as "
@@ -169,7 +170,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         saved.append(target)
 
         # Review pane: a photo that already holds metadata, one keyword rejected, one added.
-        ctrl._set_run_state("idle")
+        ctrl.runner._set_state(RunState.IDLE)
         ws.status_row.progress.hide()
         ws.status_row.progress_label.clear()
         ws.notice_bar.hide()
