@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from imageworks_gui.app import build_context
 from imageworks_gui.core import review as rv
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.gui.tagging.grid_model import STATE_ROLE
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
-from tests.gui.tagging_support import exiftool_set, make_photos, write_registry
+from tests.gui.tagging_support import (
+    exiftool_read,
+    exiftool_set,
+    make_photos,
+    wait_until,
+    write_registry,
+)
 from tests.support.fake_backend import FakeModel
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -116,3 +129,236 @@ def test_the_review_pane_marks_a_proposal_that_looks_like_data(tmp_path, workspa
     pane.description_edit.setPlainText("A red wall in the sun.")
     pane.description_edit.editing_finished.emit()
     assert not pane.suspicious.isVisible()
+
+
+# -- the write journal shared with the CLI -------------------------------------------------------
+async def _cli(*args: str) -> tuple[int, str]:
+    """Run ``imageworks-personal-tagger ARGS`` as a user would, in another process."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imageworks_gui.cli.tagger import main; main()", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode("utf-8", "replace")
+
+
+def _badge(ws: TaggingWorkspace, path: str) -> str:
+    row = ws.model.row_of(path)
+    return ws.model.index(row).data(STATE_ROLE)
+
+
+def test_a_cli_undo_is_shown_at_once(tmp_path, workspace_for, fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, green = make_photos(tmp_path / "p é [x]", ("red", "green"))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p é [x]"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red)) and ctrl.approve(str(green))
+        summary = await ctrl.writer.write_approved()
+        assert summary is not None and summary.written == 2
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
+        assert "2 photo(s) written" in ws.actions_.undo_write.toolTip()
+        ws.select_path(str(red))
+        assert _badge(ws, str(red)) == "written"
+        assert not ws.review_pane.reject_button.isEnabled()
+
+        code, output = await _cli("undo", "--last")
+        assert code == 0, output
+        assert exiftool_read(red)["keywords"] == []           # the CLI did restore the file
+        await wait_until(lambda: _badge(ws, str(red)) == "approved")
+        await wait_until(lambda: _badge(ws, str(green)) == "approved")
+        pane = ws.review_pane
+        assert "Approved" in pane.heading.text()
+        assert pane.reject_button.isEnabled() and pane.title_edit.isEnabled()
+        assert not pane.approve_button.isEnabled()            # it is approved already
+        await wait_until(lambda: not ws.actions_.undo_write.isEnabled())
+        assert "Nothing to undo" in ws.actions_.undo_write.toolTip()
+        await wait_until(lambda: ctrl.session.get(str(red)).existing_loaded)
+        assert pane.chips.chip("red").kind == "new"             # no longer in the file
+        # Write again, then the app's own undo confirms the batch it saw.
+        summary = await ctrl.writer.write_approved()
+        assert summary is not None and summary.written == 2
+
+    run(flow())
+
+
+def test_a_written_photo_can_be_reviewed_again(tmp_path, workspace_for, fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    (red,) = make_photos(tmp_path / "p", ("red",))
+    exiftool_set(red, "-XMP-dc:Title=My own title")
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red))
+        assert (await ctrl.writer.write_approved()).written == 1
+        ws.select_path(str(red))
+        pane = ws.review_pane
+        assert not pane.approve_button.isEnabled() and not pane.title_edit.isEnabled()
+        menu = ws.grid.menu_for([(str(red), "written")])
+        action = next(a for a in menu.actions() if a.text() == "Review again")
+        assert action.isEnabled()
+        action.trigger()
+        assert _badge(ws, str(red)) == "proposed"
+        assert pane.approve_button.isEnabled() and pane.title_edit.isEnabled()
+        # Beside the proposal stands what the file holds now (it kept its own title).
+        await wait_until(lambda: ctrl.session.get(str(red)).existing_loaded)
+        assert pane.existing_title.text() == "My own title"
+        assert pane.chips.chip("red").kind == "existing"
+        ws.undo_stack.undo()                                  # Review again is undoable
+        assert _badge(ws, str(red)) == "written"
+        menu = ws.grid.menu_for([(str(red), "approved")])
+        assert not menu.actions()[0].isEnabled()
+
+    run(flow())
+
+
+# -- export --------------------------------------------------------------------------------------
+def test_export_reports_what_the_file_holds_after_the_write(tmp_path, workspace_for,
+                                                           fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, blue = make_photos(tmp_path / "p", ("red", "blue"))
+    exiftool_set(red, "-XMP-dc:Title=Kept title", "-XMP-dc:Subject=wall")
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red)) and ctrl.approve(str(blue))
+        assert (await ctrl.writer.write_approved()).written == 2
+        await ws.export_to(tmp_path / "out" / "batch.jsonl")
+
+    run(flow())
+    assert exiftool_read(red)["title"] == "Kept title"
+    records = {Path(r["path"]).name: r for r in map(
+        json.loads, (tmp_path / "out" / "batch.jsonl").read_text("utf-8").splitlines())}
+    final = records[red.name]["final"]
+    assert final["title"] == "Kept title" and final["read_back"] is True
+    assert final["keywords"] == exiftool_read(red)["keywords"]
+    assert final["new_keywords"] == ["red", "red tones", "test pattern"]
+    assert "wall" not in final["new_keywords"]
+    assert records[blue.name]["final"]["title"] == "A blue photograph"   # filled an empty one
+    md = (tmp_path / "out" / "batch.md").read_text("utf-8")
+    row = next(line for line in md.splitlines() if red.name in line)
+    assert "Kept title" in row and "A red photograph" not in row
+
+
+# -- text that must not outlive what it describes ------------------------------------------------
+def test_run_texts_follow_the_run_and_a_new_folder_starts_clean(tmp_path, workspace_for,
+                                                                fake_backend, run):
+    backend = fake_backend("vllm", latency_s=0.05)
+    ws = workspace_for(backend)
+    ctrl = ws.controller
+    make_photos(tmp_path / "a", ("red", "green", "blue", "yellow"))
+    make_photos(tmp_path / "b", ("red",))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "a"])
+        task = asyncio.ensure_future(ctrl.run("all"))
+        await wait_until(lambda: ctrl.run_state == "running")
+        assert "Checking that the model servers" not in ws.notice_bar.text
+        assert "tagging 4 photo(s)" in ws.notice_bar.text
+        assert await task
+        assert ws.status_row.progress_label.text().startswith("4 of 4")
+        await ctrl.open_paths([tmp_path / "b"])
+        assert ws.status_row.progress_label.text() == ""
+        assert not ws.status_row.progress.isVisible()
+
+    run(flow())
+
+
+def test_eta_stands_still_while_paused(tmp_path, workspace_for, fake_backend, run):
+    backend = fake_backend("vllm", latency_s=0.05)
+    ws = workspace_for(backend)
+    ctrl = ws.controller
+    make_photos(tmp_path / "p", ("red", "green", "blue", "yellow", "orange", "purple") * 2)
+
+    def eta() -> str:
+        return ws.status_row.progress_label.text().rsplit("ETA ", 1)[-1]
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        task = asyncio.ensure_future(ctrl.run("all"))
+        await wait_until(lambda: ctrl.session.counts()["proposed"] >= 2)
+        ws.actions_.pause.trigger()
+        paused_at = eta()
+        done = ctrl.last_progress.done
+        await wait_until(lambda: ctrl.last_progress.done > done, timeout=5)
+        assert "paused" in ws.status_row.progress_label.text()
+        assert eta() == paused_at                      # photos in flight finished meanwhile
+        ws.actions_.pause.trigger()
+        assert await task
+
+    run(flow())
+
+
+def test_no_preview_lingers_when_no_photo_is_selected(tmp_path, workspace_for, fake_backend,
+                                                      run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, green = make_photos(tmp_path / "p", ("red", "green"))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red)) and ctrl.approve(str(green))
+        ws.status_row.filter.setCurrentIndex(ws.status_row.filter.findData("approved"))
+        ws.select_path(str(red))
+        await wait_until(lambda: ws.review_pane.preview.image is not None)
+        assert (await ctrl.writer.write_approved()).written == 2
+        await wait_until(lambda: ws.proxy.rowCount() == 0)
+        assert "Select a photo" in ws.review_pane.heading.text()
+        ws.loader.thumbnail_ready.emit(str(red))       # a thumbnail finishing late
+        await asyncio.sleep(0.05)
+        assert ws.review_pane.preview.image is None
+        ws.status_row.filter.setCurrentIndex(ws.status_row.filter.findData("all"))
+        ws.select_path(str(red))                      # the same photo shows again
+        await wait_until(lambda: ws.review_pane.preview.image is not None)
+
+    run(flow())
+
+
+# -- editing -------------------------------------------------------------------------------------
+def test_adding_a_keyword_that_is_there_says_so_and_undo_returns_to_the_photo(
+        tmp_path, workspace_for, fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, green, _blue = make_photos(tmp_path / "p", ("red", "green", "blue"))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        ws.select_path(str(green))
+        pane = ws.review_pane
+        pane.keyword_edit.setText("GREEN")
+        pane.keyword_edit.returnPressed.emit()
+        assert "“green” is already proposed" in ws.notice_bar.text
+        assert ctrl.session.get(str(green)).added_keywords == []
+        ctrl.reject_keyword(str(green), "green")          # a rejected one comes back instead
+        pane.keyword_edit.setText("GREEN")
+        pane.keyword_edit.returnPressed.emit()
+        assert ctrl.session.get(str(green)).rejected_keywords == []
+        ws.select_path(str(red))
+        ws.actions_.approve.trigger()                    # moves on to green
+        assert ws.current_path() == str(green)
+        ws.undo_stack.undo()
+        assert ctrl.session.get(str(red)).state == "proposed"
+        assert ws.current_path() == str(red)             # back at the photo undone
+
+    run(flow())
+
+
+def test_include_subfolders_is_on_by_default_as_the_readme_says(tmp_path, workspace_for,
+                                                                fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    make_photos(tmp_path / "card" / "DCIM" / "100CANON", ("red",))
+    assert ws.command_bar.recursive.isChecked()
+    assert run(ws.controller.open_paths([tmp_path / "card"])) == 1
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "untick \"Include subfolders\"" in readme
+    ws.command_bar.recursive.setChecked(False)
+    assert run(ws.controller.open_paths([tmp_path / "card"])) == 0
+    assert "Tick \"Include subfolders\"" in ws.notices[-1][1]
