@@ -177,9 +177,21 @@ def test_a_cli_undo_is_shown_at_once(tmp_path, workspace_for, fake_backend, run)
         assert "Nothing to undo" in ws.actions_.undo_write.toolTip()
         await wait_until(lambda: ctrl.session.get(str(red)).existing_loaded)
         assert pane.chips.chip("red").kind == "new"             # no longer in the file
-        # Write again, then the app's own undo confirms the batch it saw.
+        # Write again; the app's undo is confirmed for the write it named. When the CLI undoes
+        # that write while the question is open, confirming undoes nothing else.
         summary = await ctrl.writer.write_approved()
         assert summary is not None and summary.written == 2
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
+        ws.actions_.undo_write.trigger()
+        assert "2 photo(s)" in ws.undo_dialog.text() and red.name in ws.undo_dialog.text()
+        code, output = await _cli("undo", "--last")
+        assert code == 0, output
+        after_cli = exiftool_read(red)
+        next(b for b in ws.undo_dialog.buttons()
+             if b.text() == "Restore previous values").click()
+        await wait_until(lambda: "no write to undo" in ws.notices[-1][1])
+        assert exiftool_read(red) == after_cli
+        await wait_until(lambda: _badge(ws, str(red)) == "approved")
 
     run(flow())
 
@@ -362,3 +374,26 @@ def test_include_subfolders_is_on_by_default_as_the_readme_says(tmp_path, worksp
     ws.command_bar.recursive.setChecked(False)
     assert run(ws.controller.open_paths([tmp_path / "card"])) == 0
     assert "Tick \"Include subfolders\"" in ws.notices[-1][1]
+
+
+def test_a_review_state_that_cannot_be_saved_is_reported(tmp_path, workspace_for, fake_backend,
+                                                         run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    (red,) = make_photos(tmp_path / "p", ("red",))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        store = ctrl.persistence.store
+        store.path.unlink()
+        store.path.mkdir()                       # the journal's place is taken: saving fails
+        assert ctrl.approve(str(red))
+        await wait_until(lambda: any("could not be saved" in t for _, t in ws.notices))
+        level, text = next((lv, t) for lv, t in ws.notices if "could not be saved" in t)
+        assert level == "error" and str(store.path) in text
+        store.path.rmdir()
+        assert ctrl.reject(str(red))
+        await wait_until(lambda: "saved again" in ws.notices[-1][1])
+
+    run(flow())

@@ -82,6 +82,7 @@ class TaggingController(QObject):
         self.recursive = context.settings.tagging.recursive
         self.preferred: dict[str, str | None] = {}
         self.persistence = ReviewPersistence()
+        self.persistence.on_saved = self._report_save_error
         self.writer = WriteController(self, context.settings.metadata, parent=self)
         self.runner = RunController(self, context, self.make_pipeline,
                                     lambda path: self.writer.reads.schedule(path), self)
@@ -123,7 +124,6 @@ class TaggingController(QObject):
 
     async def save_now(self) -> None:
         await self.persistence.flush(self._session)
-        self._report_save_error()
 
     def _report_save_error(self) -> None:
         """Say once when the folder's review state could not be saved, and when it is again."""
@@ -255,7 +255,6 @@ class TaggingController(QObject):
     async def close_folder(self) -> None:
         """Save and forget the open folder."""
         await self.persistence.close()
-        self._report_save_error()
         self._session = ReviewSession()
         self._folder = None
 
@@ -279,9 +278,7 @@ class TaggingController(QObject):
                     "a proposal (use Run all to tag them again)"}.get(scope, "No photos are open")
             self.notify(Severity.INFO, f"{what}.")
             return False
-        started = await self.runner.run(paths)
-        self._report_save_error()
-        return started
+        return await self.runner.run(paths)
 
     def pause(self) -> None:
         self.runner.pause()
@@ -377,4 +374,5 @@ class TaggingController(QObject):
             with contextlib.suppress(BaseException):
                 await self._discovery
         await self.writer.shutdown()
+        self.persistence.on_saved = None  # the window may be gone: failures are logged
         await self.persistence.close()
