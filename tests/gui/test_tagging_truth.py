@@ -272,7 +272,7 @@ def test_run_texts_follow_the_run_and_a_new_folder_starts_clean(tmp_path, worksp
         task = asyncio.ensure_future(ctrl.run("all"))
         await wait_until(lambda: ctrl.run_state == "running")
         assert "Checking that the model servers" not in ws.notice_bar.text
-        assert "tagging 4 photo(s)" in ws.notice_bar.text
+        assert "Tagging 4 photo(s)" in ws.notice_bar.text
         assert await task
         assert ws.status_row.progress_label.text().startswith("4 of 4")
         await ctrl.open_paths([tmp_path / "b"])
@@ -367,11 +367,11 @@ def test_include_subfolders_is_on_by_default_as_the_readme_says(tmp_path, worksp
                                                                 fake_backend, run):
     ws = workspace_for(fake_backend("vllm"))
     make_photos(tmp_path / "card" / "DCIM" / "100CANON", ("red",))
-    assert ws.command_bar.recursive.isChecked()
+    assert ws.status_row.recursive.isChecked()
     assert run(ws.controller.open_paths([tmp_path / "card"])) == 1
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "untick \"Include subfolders\"" in readme
-    ws.command_bar.recursive.setChecked(False)
+    ws.status_row.recursive.setChecked(False)
     assert run(ws.controller.open_paths([tmp_path / "card"])) == 0
     assert "Tick \"Include subfolders\"" in ws.notices[-1][1]
 

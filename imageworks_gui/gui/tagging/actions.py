@@ -68,30 +68,28 @@ class TaggingActions:
 
 
 class CommandBar(QToolBar):
-    """First tool row: open, run controls, write controls, export."""
+    """First tool row: open, run controls, write controls, export (fits 1024 px)."""
 
     def __init__(self, actions: TaggingActions, parent: QWidget | None = None) -> None:
         super().__init__("Tagging", parent)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.setMovable(False)
-        self.recursive = QCheckBox("Include subfolders")
-        self.recursive.setToolTip("Open Folder and drops also look inside subfolders")
         for action in actions.toolbar_actions():
             if action is None:
                 self.addSeparator()
             else:
                 self.addAction(action)
-            if action is actions.open_folder:
-                self.addWidget(self.recursive)
 
 
 class StatusRow(QWidget):
-    """Second tool row: filter, sort, progress bar with counts and ETA."""
+    """Second tool row: include subfolders, filter, sort, progress bar with counts and ETA."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
+        self.recursive = QCheckBox("Include subfolders")
+        self.recursive.setToolTip("Open Folder and drops also look inside subfolders")
         self.filter = QComboBox()
         for key, (label, _states) in FILTERS.items():
             self.filter.addItem(label, key)
@@ -106,6 +104,8 @@ class StatusRow(QWidget):
         self.progress.hide()
         self.progress_label = QLabel()
         self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.recursive)
+        layout.addSpacing(12)
         layout.addWidget(QLabel("Show:"))
         layout.addWidget(self.filter)
         layout.addWidget(self.sort)

@@ -97,8 +97,8 @@ class RunController(QObject):
         host.drop_edit_history()
         session = host.session
         self._previous_states = {p: session.get(p).state for p in paths}
-        host.notify(Severity.INFO, f"The model servers answer: tagging {len(paths)} photo(s). "
-                                   f"Proposals appear as they arrive.")
+        host.notify(Severity.INFO, f"Tagging {len(paths)} photo(s): review proposals as they "
+                                   f"arrive.")
         for start in range(0, len(paths), QUEUE_CHUNK):
             # Queued badges appear in slices so a 10,000-photo run never freezes the window.
             if start:

@@ -158,8 +158,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         ctrl.runner._set_state(RunState.RUNNING)
         ws._show_progress(Progress(done=11, total=24, failed=1, elapsed_s=42.0, eta_s=50.0,
                                    in_flight=3))
-        ws.show_notice("info", "Tagging 24 photos with Qwen2.5-VL 7B: review proposals as "
-                               "they arrive.")
+        ws.show_notice("info", "Tagging 24 photo(s): review proposals as they arrive.")
         ws.select_path(str(photos[5]))
         await _wait(lambda: ws.loader.loaded >= 12 and ws.loader.idle)
         await _wait(lambda: ws.review_pane.preview.image is not None

@@ -76,11 +76,11 @@ class TaggingWorkspace(QWidget):
 
         self.actions_ = TaggingActions(self)
         self.command_bar = CommandBar(self.actions_, self)
-        self.command_bar.recursive.setChecked(ctrl.recursive)
         self.roles = RolePickers(self)
         self.backend_states = BackendStates(context, self.roles, lambda: ctrl.preferred,
                                             self._spawn, self)
         self.status_row = StatusRow(self)
+        self.status_row.recursive.setChecked(ctrl.recursive)
         self.grid = PhotoGridView(self)
         self.grid.setModel(self.proxy)
         self.grid.on_review_again = ctrl.review_again
@@ -126,7 +126,7 @@ class TaggingWorkspace(QWidget):
         a.next.triggered.connect(lambda: self.move_current(+1))
         a.previous.triggered.connect(lambda: self.move_current(-1))
         a.approve_all.triggered.connect(ctrl.approve_all_remaining)
-        self.command_bar.recursive.toggled.connect(lambda on: setattr(ctrl, "recursive", on))
+        self.status_row.recursive.toggled.connect(lambda on: setattr(ctrl, "recursive", on))
 
         pane.approve_requested.connect(a.approve.trigger)
         pane.reject_requested.connect(a.reject.trigger)
