@@ -249,5 +249,9 @@ def test_write_failure_keeps_photo_approved_with_reason_and_others_are_written(
         assert "write failed" in index.data(Qt.ItemDataRole.ToolTipRole)
         await wait_until(lambda: ws.summary_dialog is not None)
         assert ws.summary_dialog.details.topLevelItemCount() >= 1
+        # The message bar keeps the outcome, its colour taken from the failure count.
+        assert ws.notices[-1] == ("warning", "Write finished: 1 of 2 photo(s) written, 1 failed "
+                                             "(they stay approved; see the summary).")
+        assert ws.notice_bar.kind == "warning"
 
     run(flow())

@@ -341,6 +341,7 @@ class TaggingWorkspace(QWidget):
         self.notice_bar.show_message(text, Severity(severity).value)
 
     def show_summary(self, summary: WriteSummary) -> None:
+        self.show_notice(summary.severity, summary.line)  # stays when the dialog is closed
         self.summary_dialog = WriteSummaryDialog(summary, self)
         self.summary_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.summary_dialog.open()

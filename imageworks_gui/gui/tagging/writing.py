@@ -57,6 +57,19 @@ class WriteSummary:
     def severity(self) -> Severity:
         return Severity.of_failures(len(self.failures), bool(self.cancelled))
 
+    @property
+    def line(self) -> str:
+        """One plain sentence for the message bar (the dialog has the details)."""
+        verb = {"write": "written", "dry-run": "would change", "undo": "restored"}[self.kind]
+        parts = [f"{self.written} of {self.photos} photo(s) {verb}"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} needed no change")
+        if self.cancelled:
+            parts.append(f"{self.cancelled} cancelled")
+        if self.failures:
+            parts.append(f"{len(self.failures)} failed (they stay approved; see the summary)")
+        return f"{self.title}: " + ", ".join(parts) + "."
+
 
 class WriteController(QObject):
     """The metadata side of the workspace; owns the ExifTool pool of the GUI."""
