@@ -137,9 +137,6 @@ class TaggingController(QObject):
         self._save_error = error
 
     # -- state ---------------------------------------------------------------------------------
-    def review(self, path: str) -> PhotoReview:
-        return self._session.get(path)
-
     def _apply_snapshots(self, reviews: Sequence[PhotoReview]) -> None:
         # Snapshots from the undo stack keep the photo's current on-disk values.
         merged = []

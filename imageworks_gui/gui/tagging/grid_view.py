@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -49,6 +49,19 @@ class PhotoGridView(QListView):
         self.customContextMenuRequested.connect(self._menu)
         self.on_review_again: Callable[[list[str]], None] | None = None
         self.menu: QMenu | None = None
+
+    def current_path(self) -> str | None:
+        index = self.currentIndex()
+        return index.data(PATH_ROLE) if index.isValid() else None
+
+    def select_row(self, row: int) -> None:
+        """Make ``row`` (of the filtered, sorted view) the only selected, current photo."""
+        model = self.model()
+        if model is not None and 0 <= row < model.rowCount():
+            index = model.index(row, 0)
+            self.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.scrollTo(index)
 
     def selected_paths(self) -> list[str]:
         rows = sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())

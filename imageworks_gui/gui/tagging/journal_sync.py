@@ -112,6 +112,3 @@ class JournalWatcher(QObject):
         new = [p for p in sorted(wanted - current) if Path(p).is_file()]
         if new:
             self._watcher.addPaths(new)
-
-    def watched_files(self) -> list[str]:
-        return self._watcher.files()

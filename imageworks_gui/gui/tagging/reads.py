@@ -32,6 +32,15 @@ class MetadataReads:
         """True while ``path`` waits for, or is in, a background metadata read."""
         return path in self._queue or path == self._reading
 
+    def unread_text(self, path: str | None) -> str:
+        """What the "In the photo now" column says until the file's metadata is known."""
+        if path is None:
+            return ""
+        error = self.errors.get(path)
+        if error:
+            return f"(could not read the file's metadata: {error})"
+        return "Reading…" if self.pending(path) else "(not read yet)"
+
     def schedule(self, path: str, first: bool = False) -> None:
         """Read the photo's current title, description and keywords in the background."""
         if path == self._reading:

@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
@@ -209,18 +209,13 @@ class TaggingWorkspace(QWidget):
 
     # -- selection and review ------------------------------------------------------------------
     def current_path(self) -> str | None:
-        index = self.grid.currentIndex()
-        return index.data(PATH_ROLE) if index.isValid() else None
+        return self.grid.current_path()
 
     def selected_paths(self) -> list[str]:
         return self.grid.selected_paths()
 
     def select_row(self, row: int) -> None:
-        if 0 <= row < self.proxy.rowCount():
-            index = self.proxy.index(row, 0)
-            self.grid.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            self.grid.scrollTo(index)
+        self.grid.select_row(row)
 
     def select_path(self, path: str) -> None:
         row = self.model.row_of(path)
@@ -263,21 +258,11 @@ class TaggingWorkspace(QWidget):
         if path is not None and review is not None and not review.existing_loaded:
             # What the file holds now is shown before any tagging (read off the UI thread).
             self.controller.writer.reads.schedule(path, first=True)
-        self.review_pane.show_review(review, self._unread_text(path))
+        self.review_pane.show_review(review, self.controller.writer.reads.unread_text(path))
         if path is None or review is None:
             self.preview.clear()  # nothing selected: no preview may linger or arrive late
             return
         self.preview.show(path, self.loader.image(path))
-
-    def _unread_text(self, path: str | None) -> str:
-        """What the "In the photo now" column says until the file's metadata is known."""
-        reads = self.controller.writer.reads
-        if path is None:
-            return ""
-        error = reads.errors.get(path)
-        if error:
-            return f"(could not read the file's metadata: {error})"
-        return "Reading…" if reads.pending(path) else "(not read yet)"
 
     def _thumbnail_arrived(self, path: str) -> None:
         if path == self.preview.path:
@@ -288,7 +273,7 @@ class TaggingWorkspace(QWidget):
         current = self.current_path()
         if current is not None and current in paths:
             self.review_pane.show_review(self.controller.session.get(current),
-                                         self._unread_text(current))
+                                         self.controller.writer.reads.unread_text(current))
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:
