@@ -83,7 +83,8 @@ def prose_from_answer(answer: str, stage: str) -> str:
     """
     text = strip_code_fences(strip_reasoning(answer))
     stripped = text.strip()
-    if stripped[:1] in ("{", "[") or (stripped[:1] == '"' and stripped[-1:] == '"'):
+    if stripped[:1] == "{" or any(stripped[:1] == a and stripped[-1:] == b
+                                  for a, b in (("[", "]"), ('"', '"'))):
         try:
             decoded = json.loads(stripped)
         except (ValueError, RecursionError):

@@ -16,6 +16,7 @@ from imageworks_gui.core.prose import ProseError, prose_from_answer, prose_warni
     ('{"result": {"text": "Caf\\u00e9 terrace"}}', "Café terrace"),
     ('Sure! {"caption": "A caf\\u00e9"}', "A café"),
     ("A caf\\u00e9 at dusk \\ud83c\\udf06", "A café at dusk 🌆"),
+    ("[Untitled] A dog on a beach", "[Untitled] A dog on a beach"),
 ])
 def test_caption_text_is_extracted_and_escapes_decoded(answer, expected):
     assert prose_from_answer(answer, "caption") == expected

@@ -169,6 +169,9 @@ def test_restart_restores_review_state(tmp_path, setup, run):
     ws2 = make()
 
     async def second_session() -> None:
+        # Before any folder is opened, the last session's write can be undone.
+        await wait_until(lambda: ws2.actions_.undo_write.isEnabled())
+        assert "2 photo(s) written" in ws2.actions_.undo_write.toolTip()
         ws2.open_paths([folder])
         await wait_until(lambda: ws2.proxy.rowCount() == 4)
         await wait_until(lambda: ws2.controller.discovery_errors is not None and

@@ -104,6 +104,8 @@ class TaggingWorkspace(QWidget):
         self._connect()
         self._populate_roles()
         self._update_actions()
+        # Once the event loop runs: a write left from an earlier session can be undone.
+        QTimer.singleShot(0, ctrl.writer.request_sync)
         context.add_cleanup(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
