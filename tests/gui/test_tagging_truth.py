@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from imageworks_gui import __version__
 from imageworks_gui.app import build_context
 from imageworks_gui.core import review as rv
 from imageworks_gui.core.tagging import TagResult
@@ -25,6 +26,7 @@ from tests.gui.tagging_support import (
     wait_until,
     write_registry,
 )
+from tests.support import photos as ph
 from tests.support.fake_backend import FakeModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +90,12 @@ def test_a_json_description_is_proposed_and_written_as_its_prose(tmp_path, works
     texts = _read_texts(red)
     for tag in ("XMP-dc:Description", "IPTC:Caption-Abstract"):
         assert "café style" in texts[tag] and "\\u00e9" not in texts[tag]
+    # Provenance as the CLI writes it: tool with version, tagging time and write time apart.
+    prov = ph.tags(red, "XMP-imageworks:Tool", "XMP-imageworks:TaggedAt",
+                   "XMP-imageworks:WrittenAt")
+    assert prov["XMP-imageworks:Tool"] == f"imageworks {__version__}"
+    assert prov["XMP-imageworks:TaggedAt"] == ctrl.session.get(str(red)).tagged_at
+    assert prov["XMP-imageworks:WrittenAt"] >= prov["XMP-imageworks:TaggedAt"]
 
 
 def test_a_description_that_is_data_fails_that_stage_and_says_why(tmp_path, workspace_for,
