@@ -200,14 +200,15 @@ class FakeBackend:
             return "I do not see any image.", record
         if "colour" in text or "color" in text:
             return f"{colour.capitalize()}.", record
-        if record.response_format or ("keyword" in text and "describe" not in text):
+        describe = "describe" in text or "description" in text
+        if record.response_format or ("keyword" in text and not describe):
             kws = [colour, f"{colour} tones", "test pattern", colour.upper()]
             body = json.dumps({"keywords": kws})
             styled = {"json": body, "fenced": f"```json\n{body}\n```",
                       "think": f"<think>The image looks {colour}.</think>\n{body}",
                       "list": "\n".join(f"{i}. {k}" for i, k in enumerate(kws, 1))}
             return styled[model.keyword_style], record
-        if "describe" in text:
+        if describe:
             prose = (f"A photograph filled mostly with {colour}. It shows a plain {colour} "
                      f"surface, caf\u00e9 style.")
             return _styled_prose(prose, colour, model.prose_style), record
