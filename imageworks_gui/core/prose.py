@@ -17,7 +17,8 @@ PROSE_KEYS: dict[str, tuple[str, ...]] = {
 
 _ESCAPE_RE = re.compile(r"(?:\\u[0-9a-fA-F]{4})+")
 _FENCE_MARK_RE = re.compile(r"```")
-_JSON_FIELD_RE = re.compile(r"[{,]\s*\"[A-Za-z_][\w -]*\"\s*:")
+_JSON_FIELD_RE = re.compile(r"\{\s*\"[A-Za-z_][\w -]*\"\s*:")
+"""The start of a JSON object: ``{"key":``."""
 
 
 class ProseError(ValueError):
@@ -83,8 +84,7 @@ def prose_from_answer(answer: str, stage: str) -> str:
     """
     text = strip_code_fences(strip_reasoning(answer))
     stripped = text.strip()
-    if stripped[:1] == "{" or any(stripped[:1] == a and stripped[-1:] == b
-                                  for a, b in (("[", "]"), ('"', '"'))):
+    if _looks_like_json(stripped) or (stripped[:1] == '"' and stripped[-1:] == '"'):
         try:
             decoded = json.loads(stripped)
         except (ValueError, RecursionError):
@@ -121,11 +121,16 @@ def prose_warning(text: str | None) -> str | None:
         return "it contains a code fence (```)"
     if _ESCAPE_RE.search(stripped):
         return r"it contains escaped characters such as \u00e9"
-    if stripped[:1] in ("{", "[") or _JSON_FIELD_RE.search(stripped):
+    if _looks_like_json(stripped) or _JSON_FIELD_RE.search(stripped):
         return "it looks like JSON data"
     if re.search(r"</?think", stripped, re.IGNORECASE):
         return "it contains the model's reasoning tags"
     return None
+
+
+def _looks_like_json(text: str) -> bool:
+    """An object (even one cut short) or a whole array; "[Untitled] A dog" is prose."""
+    return text[:1] == "{" or (text[:1] == "[" and text[-1:] == "]")
 
 
 def _snippet(text: str) -> str:

@@ -17,6 +17,7 @@ from imageworks_gui.core.prose import ProseError, prose_from_answer, prose_warni
     ('Sure! {"caption": "A caf\\u00e9"}', "A café"),
     ("A caf\\u00e9 at dusk \\ud83c\\udf06", "A café at dusk 🌆"),
     ("[Untitled] A dog on a beach", "[Untitled] A dog on a beach"),
+    ('Signs say, "Open": welcome in.', 'Signs say, "Open": welcome in.'),
 ])
 def test_caption_text_is_extracted_and_escapes_decoded(answer, expected):
     assert prose_from_answer(answer, "caption") == expected
@@ -45,6 +46,10 @@ def test_a_lone_surrogate_escape_never_reaches_the_text():
     ("A caf\\u00e9", True),
     ("```\nA harbour\n```", True),
     ('The sign reads "a": fine', False),
+    ('Signs say, "Open": welcome in.', False),
+    ('Here it is: {"caption": "x"}', True),
+    ("[Untitled] A harbour", False),
+    ('["a", "b"]', True),
     ("<think>hmm</think> A harbour", True),
     (None, False),
 ])
