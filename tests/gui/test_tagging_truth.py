@@ -218,10 +218,15 @@ def test_a_written_photo_can_be_reviewed_again(tmp_path, workspace_for, fake_bac
         ws.select_path(str(red))
         pane = ws.review_pane
         assert not pane.approve_button.isEnabled() and not pane.title_edit.isEnabled()
-        menu = ws.grid.menu_for([(str(red), "written")])
+        # Right-click the photo in the grid.
+        index = ws.proxy.mapFromSource(ws.model.index(ws.model.row_of(str(red))))
+        ws.grid.customContextMenuRequested.emit(ws.grid.visualRect(index).center())
+        menu = ws.grid.menu
+        assert menu is not None and menu.isVisible()
         action = next(a for a in menu.actions() if a.text() == "Review again")
         assert action.isEnabled()
         action.trigger()
+        menu.close()
         assert _badge(ws, str(red)) == "proposed"
         assert pane.approve_button.isEnabled() and pane.title_edit.isEnabled()
         # Beside the proposal stands what the file holds now (it kept its own title).
