@@ -410,3 +410,24 @@ def test_a_review_state_that_cannot_be_saved_is_reported(tmp_path, workspace_for
         await wait_until(lambda: "saved again" in ws.notices[-1][1])
 
     run(flow())
+
+
+def test_cancel_while_checking_the_servers_stops_before_anything_is_queued(
+        tmp_path, workspace_for, fake_backend, run):
+    backend = fake_backend("vllm", latency_s=1.0)          # the preflight chat is slow
+    ws = workspace_for(backend)
+    ctrl = ws.controller
+    make_photos(tmp_path / "p", ("red", "green"))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        task = asyncio.ensure_future(ctrl.run("all"))
+        await wait_until(lambda: ctrl.run_state == "preflight")
+        assert ws.actions_.cancel.isEnabled()
+        ws.actions_.cancel.trigger()
+        assert await task is False
+        assert ctrl.run_state == "idle" and ws.actions_.run_all.isEnabled()
+        assert ctrl.session.counts()["untagged"] == 2
+        assert "nothing was tagged" in ws.notice_bar.text
+
+    run(flow())

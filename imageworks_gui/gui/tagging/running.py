@@ -49,6 +49,7 @@ class RunController(QObject):
         self._total = 0
         self._paused_since: float | None = None
         self._paused_s = 0.0
+        self._cancel_preflight = False
 
     def _set_state(self, state: RunState) -> None:
         self.state = state
@@ -72,12 +73,24 @@ class RunController(QObject):
     async def run(self, paths: list[str]) -> bool:
         """Preflight, then tag ``paths``; False when it could not start."""
         host = self.host
+        self.task = asyncio.current_task()
+        self._cancel_preflight = False
         self._set_state(RunState.PREFLIGHT)
         host.notify(Severity.INFO, "Checking that the model servers are running…")
         token = self.context.begin_activity("Checking model servers…")
         try:
             pipeline = self._make_pipeline()
             await pipeline.preflight()
+        except asyncio.CancelledError:
+            self._set_state(RunState.IDLE)
+            if not self._cancel_preflight:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # our own cancel, handled here
+            host.notify(Severity.INFO, "Cancelled while checking the model servers: nothing "
+                                       "was tagged.")
+            return False
         except RoleResolutionError as exc:
             self._set_state(RunState.IDLE)
             host.notify(Severity.ERROR, f"{exc}. Choose another model in the role pickers or "
@@ -90,7 +103,6 @@ class RunController(QObject):
         finally:
             self.context.end_activity(token)
         self.pipeline = pipeline
-        self.task = asyncio.current_task()
         self._total = len(paths)
         self._paused_s, self._paused_since = 0.0, None
         self.last_progress = None
@@ -189,6 +201,9 @@ class RunController(QObject):
             self._reemit_progress()
 
     def cancel(self) -> None:
-        if self.pipeline is not None and self.state.active:
+        if self.state == RunState.PREFLIGHT and self.task is not None:
+            self._cancel_preflight = True  # the checks stop; run() reports it and returns
+            self.task.cancel()
+        elif self.pipeline is not None and self.state.active:
             self._set_state(RunState.CANCELLING)
             self.pipeline.cancel()
