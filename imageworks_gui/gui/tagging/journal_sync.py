@@ -34,7 +34,7 @@ class UndoPreview:
         here = [p for p in self.paths if folder is not None and _inside(p, folder)]
         names = [Path(p).name for p in (here or self.paths)]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        where = ("" if len(here) == len(self.paths) else
+        where = ("" if folder is None or len(here) == len(self.paths) else
                  f" ({len(self.paths) - len(here)} of them outside the open folder)")
         when = self.created_at.replace("T", " ").replace("+00:00", " UTC")
         return (f"Restore the title, description and keywords that {len(self.paths)} photo(s) "
