@@ -283,7 +283,9 @@ def render(out_dir: Path) -> list[Path]:
         asyncio.set_event_loop(loop)
         try:
             saved = loop.run_until_complete(_render(Path(tmp), out_dir))
-            return saved + loop.run_until_complete(_render_first_run(Path(tmp), out_dir))
+            # A first run has written nothing yet: its own user folders, no write to undo.
+            with isolated_env(Path(tmp) / "first-run-user"):
+                return saved + loop.run_until_complete(_render_first_run(Path(tmp), out_dir))
         finally:
             loop.close()
             asyncio.set_event_loop(previous)
