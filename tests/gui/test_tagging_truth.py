@@ -431,3 +431,38 @@ def test_cancel_while_checking_the_servers_stops_before_anything_is_queued(
         assert "nothing was tagged" in ws.notice_bar.text
 
     run(flow())
+
+
+def test_written_photos_carry_their_journal_batch_from_the_first_moment(tmp_path, workspace_for,
+                                                                         fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    photos = make_photos(tmp_path / "p", ("red", "green", "blue"))
+    exiftool_set(photos[2], "-XMP-dc:Title=A blue photograph", "-XMP-dc:Description=A "
+                 "photograph filled mostly with blue. It shows a plain blue surface, café style.",
+                 "-XMP-dc:Subject=blue", "-XMP-dc:Subject=blue tones",
+                 "-XMP-dc:Subject=test pattern")
+    seen: list[tuple[str, str | None]] = []
+
+    def record(paths: list[str]) -> None:
+        for path in paths:
+            review = ctrl.session.get(path)
+            if review.state == "written":
+                seen.append((path, review.batch_id))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve_all_remaining() == 3
+        ctrl.reviews_changed.connect(record)
+        summary = await ctrl.writer.write_approved()
+        assert summary is not None and (summary.written, summary.unchanged) == (2, 1)
+        # Every written photo names the journal batch as soon as it is written; the photo
+        # that needed no change is in no batch (there is nothing to undo for it).
+        changed = {str(p): summary.batch_id for p in photos[:2]}
+        assert {p: b for p, b in seen if p in changed} == changed
+        assert {b for p, b in seen if p == str(photos[2])} == {None}
+        journal = ctrl.writer.journal.root / f"{summary.batch_id}.jsonl"
+        assert journal.is_file()
+
+    run(flow())
