@@ -211,11 +211,11 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
         path="/photos/DSC_4101.jpg", state="proposed", existing_loaded=True,
         existing_title="Old title", proposed_title="Fishing boats in the harbour at dusk",
         proposed_description=long_words, proposed_keywords=long_words.split()[:12]))
-    qtbot.wait(50)
-    assert window.width() == size[0]
     scroll = pane.findChild(QScrollArea)
+    # The layout settles once the vertical scroll bar (if any) has appeared.
+    qtbot.waitUntil(lambda: scroll.widget().width() <= scroll.viewport().width(), timeout=2000)
+    assert window.width() == size[0]
     assert scroll.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
-    assert scroll.widget().width() <= scroll.viewport().width()
     # The "Proposed" column is entirely inside the pane (not clipped at its right edge).
     for widget in (pane.title_edit, pane.description_edit):
         right = widget.mapTo(pane, QPoint(widget.width(), 0)).x()
