@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from imageworks_gui import __version__
 from imageworks_gui.app import build_context
@@ -464,5 +466,32 @@ def test_written_photos_carry_their_journal_batch_from_the_first_moment(tmp_path
         assert {b for p, b in seen if p == str(photos[2])} == {None}
         journal = ctrl.writer.journal.root / f"{summary.batch_id}.jsonl"
         assert journal.is_file()
+
+    run(flow())
+
+
+def test_without_file_notifications_activating_the_window_catches_up(tmp_path, workspace_for,
+                                                                     fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    (red,) = make_photos(tmp_path / "p", ("red",))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red))
+        assert (await ctrl.writer.write_approved()).written == 1
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
+        # A network mount that sends no change notifications: nothing is watched.
+        watcher = ctrl.writer.watcher._watcher
+        watcher.removePaths(watcher.files() + watcher.directories())
+        code, output = await _cli("undo", "--last")
+        assert code == 0, output
+        await asyncio.sleep(0.5)
+        assert _badge(ws, str(red)) == "written"             # not noticed yet
+        app = QApplication.instance()
+        app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
+        await wait_until(lambda: _badge(ws, str(red)) == "approved")
+        await wait_until(lambda: not ws.actions_.undo_write.isEnabled())
 
     run(flow())
