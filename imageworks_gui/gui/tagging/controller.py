@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,17 +23,12 @@ from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
-from imageworks_gui.gui.tagging.running import RUN_SCOPES, RunController
+from imageworks_gui.gui.tagging.running import RunController
 from imageworks_gui.gui.tagging.state import RunState, Severity
 from imageworks_gui.gui.tagging.writing import WriteController
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
-
-log = logging.getLogger("imageworks.gui.tagging")
-
-__all__ = ["RUN_SCOPES", "TaggingController", "folder_for"]
-
 
 def _stat_batch(paths: Sequence[Path]) -> list[tuple[str, int]]:
     out = []
