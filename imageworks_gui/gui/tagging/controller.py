@@ -30,6 +30,7 @@ from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
 
+
 def _stat_batch(paths: Sequence[Path]) -> list[tuple[str, int]]:
     out = []
     for path in paths:
