@@ -25,7 +25,7 @@ class ProseError(ValueError):
     """The answer holds no usable prose; the message says what the model sent instead."""
 
 
-def _decode_escapes(text: str) -> str:
+def decode_escapes(text: str) -> str:
     """Turn literal ``\\u00e9`` escapes (and surrogate pairs) into the characters they name."""
 
     def run(match: re.Match[str]) -> str:
@@ -103,7 +103,7 @@ def prose_from_answer(answer: str, stage: str) -> str:
             raise ProseError(f"the {stage} mixes prose with JSON data "
                              f"({_snippet(stripped)!r})")
         stripped = embedded
-    stripped = _decode_escapes(stripped).strip()
+    stripped = decode_escapes(stripped).strip()
     if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
         stripped = stripped[1:-1].strip()
     if _FENCE_MARK_RE.search(stripped):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.metadata import Proposal, Provenance
+from imageworks_gui.core.prose import decode_escapes
 from imageworks_gui.core.tagging import TagResult
 
 ReviewState = Literal["untagged", "queued", "proposed", "approved", "rejected", "written", "failed"]
@@ -350,10 +351,12 @@ def to_proposal(review: PhotoReview, written_at: str | None = None) -> Proposal:
     provenance = Provenance.from_stage_models(
         review.models, tagged_at=review.tagged_at, written_at=written_at,
         prompt_profile=review.prompt_profile, prompt_sha256=review.prompt_sha256)
+    # A literal "\u00e9" (from a proposal saved before answers were checked) is never written.
     return Proposal(
         path=review.path,
-        title=review.final_title,
-        description=review.final_description,
+        title=decode_escapes(review.final_title) if review.final_title else None,
+        description=decode_escapes(review.final_description) if review.final_description
+        else None,
         keywords=review.accepted_keywords,
         overwrite_title=review.title_edited,
         overwrite_description=review.description_edited,

@@ -171,3 +171,12 @@ def test_provenance_keeps_tagging_time_and_write_time_apart_with_the_tool_versio
     assert p.provenance.tool == f"imageworks {__version__}"
     assert p.provenance.tagged_at == "2026-01-01T10:00:00+00:00"
     assert p.provenance.written_at == "2026-01-03T09:30:00+00:00"
+
+
+def test_a_literal_escape_in_a_proposal_is_never_written():
+    base = PhotoReview(path="/photos/a.jpg", state="queued")
+    r = rv.approve(rv.apply_result(base, TagResult(
+        path="/photos/a.jpg", status="ok", caption="Caf\\u00e9 terrace",
+        description="Un caf\\u00e9 \\ud83d\\ude00", keywords=["x"])))
+    p = rv.to_proposal(r)
+    assert (p.title, p.description) == ("Café terrace", "Un café 😀")
