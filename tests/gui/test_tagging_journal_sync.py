@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imageworks_gui.core.metadata import TagEdit
-from imageworks_gui.gui.tagging.journal_sync import read_facts
+from imageworks_gui.gui.tagging.journal_sync import UndoPreview, read_facts
 from imageworks_gui.services.metadata import MetadataJournal
 from imageworks_gui.services.metadata.journal import JournalEntry
 
@@ -35,6 +35,15 @@ def test_the_confirmation_names_the_photos_and_those_outside_the_folder(tmp_path
     assert "8 photo(s)" in text and "1 of them outside the open folder" in text
     assert "IMG_0[é].jpg" in text and "and 2 more" in text and "-x.jpg" not in text
     assert "outside" not in facts.last.confirmation(None)
+
+
+def test_a_name_that_is_not_utf8_is_shown_with_a_replacement_character(tmp_path):
+    name = b"IMG_\xff.jpg".decode("utf-8", "surrogateescape")
+    preview = UndoPreview(batch_id="b", created_at="2026-12-03T10:00:00+00:00",
+                          description="", paths=[str(tmp_path / name)])
+    text = preview.confirmation(tmp_path)
+    assert "IMG_\ufffd.jpg" in text and "2026-12-03 10:00:00 UTC" in text
+    text.encode("utf-8")  # shown as it is: no character a label cannot hold
 
 
 def test_nothing_to_undo_when_every_write_was_undone(tmp_path):

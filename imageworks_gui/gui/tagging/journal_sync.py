@@ -32,7 +32,7 @@ class UndoPreview:
     def confirmation(self, folder: Path | None) -> str:
         """What undoing restores, in the words of the confirmation dialog."""
         here = [p for p in self.paths if folder is not None and _inside(p, folder)]
-        names = [Path(p).name for p in (here or self.paths)]
+        names = [_shown(Path(p).name) for p in (here or self.paths)]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         where = ("" if folder is None or len(here) == len(self.paths) else
                  f" ({len(self.paths) - len(here)} of them outside the open folder)")
@@ -55,6 +55,11 @@ class JournalFacts:
     """Batches (of those asked about) that were undone, by this app or the CLI."""
     last: UndoPreview | None
     """The newest write that can still be undone."""
+
+
+def _shown(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept as surrogates) show as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _inside(path: str, folder: Path) -> bool:
