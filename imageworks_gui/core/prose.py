@@ -119,10 +119,10 @@ def prose_warning(text: str | None) -> str | None:
     stripped = text.strip()
     if _FENCE_MARK_RE.search(stripped):
         return "it contains a code fence (```)"
-    if _ESCAPE_RE.search(stripped):
-        return r"it contains escaped characters such as \u00e9"
     if _looks_like_json(stripped) or _JSON_FIELD_RE.search(stripped):
         return "it looks like JSON data"
+    if _ESCAPE_RE.search(stripped):
+        return r"it contains escape codes (\u…) instead of characters"
     if re.search(r"</?think", stripped, re.IGNORECASE):
         return "it contains the model's reasoning tags"
     return None

@@ -39,8 +39,9 @@ class UndoPreview:
         when = self.created_at.replace("T", " ").replace("+00:00", " UTC")
         return (f"Restore the title, description and keywords that {len(self.paths)} photo(s) "
                 f"had before the write of {when}{where}: {shown}.\n\n"
-                f"Tags changed since that write are left alone. The undo can itself be undone "
-                f"from the command line (imageworks-personal-tagger history).")
+                f"Tags changed since that write are left alone. The undo is journaled too: "
+                f"imageworks-personal-tagger history lists it, and undoing it there re-applies "
+                f"this write.")
 
     @property
     def short(self) -> str:
