@@ -183,6 +183,7 @@ class ReviewPane(QWidget):
         self.provenance.setStyleSheet("color: gray;")
         form.addWidget(self.provenance)
         self.suspicious = QLabel()
+        self.suspicious.setTextFormat(Qt.TextFormat.PlainText)
         self.suspicious.setWordWrap(True)
         self.suspicious.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.suspicious.setStyleSheet("color: #b35c00; font-weight: 600;")
@@ -270,20 +271,17 @@ class ReviewPane(QWidget):
     def _mark_suspicious(self, review: PhotoReview | None) -> None:
         """Warn when a proposed text looks like code or data rather than prose."""
         notes = []
-        if review is not None and review.state in REVIEWABLE:
-            for field, text in (("title", review.final_title),
-                                ("description", review.final_description)):
-                why = prose_warning(text)
-                if why:
-                    notes.append(f"The proposed {field} looks wrong: {why}. Edit it or reject "
-                                 f"the proposal before approving.")
+        style = "QLineEdit, QPlainTextEdit {border: 2px solid #b35c00;}"
+        for field, widget, attr in (("title", self.title_edit, "final_title"),
+                                    ("description", self.description_edit, "final_description")):
+            why = (prose_warning(getattr(review, attr))
+                   if review is not None and review.state in REVIEWABLE else None)
+            if why:
+                notes.append(f"The proposed {field} looks wrong: {why}. Edit it or reject the "
+                             f"proposal before approving.")
+            widget.setStyleSheet(style if why else "")
         self.suspicious.setText("\n".join(notes))
         self.suspicious.setVisible(bool(notes))
-        style = "QLineEdit, QPlainTextEdit {border: 2px solid #b35c00;}"
-        self.title_edit.setStyleSheet(style if prose_warning(
-            review.final_title if review else None) else "")
-        self.description_edit.setStyleSheet(style if prose_warning(
-            review.final_description if review else None) else "")
 
     def set_library_keywords(self, keywords: list[str]) -> None:
         """Keywords offered by the add-keyword autocompletion."""
