@@ -46,23 +46,6 @@ def strip_code_fences(text: str) -> str:
     return match.group(1).strip() if match else text.strip()
 
 
-def clean_answer(text: str) -> str:
-    """A free-text answer without reasoning blocks, code fences and wrapping quotes."""
-    text = strip_code_fences(strip_reasoning(text))
-    decoded = _try_json(text)
-    if isinstance(decoded, dict):
-        for value in decoded.values():
-            if isinstance(value, str) and value.strip():
-                text = value
-                break
-    elif isinstance(decoded, str):
-        text = decoded
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1].strip()
-    return text
-
-
 def _try_json(text: str) -> Any:
     try:
         return json.loads(text)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imageworks_gui import __version__
 from imageworks_gui.core.metadata_tags import (
     ALL_TAGS,
     IPTC_CAPTION_MAX_BYTES,
@@ -28,10 +29,14 @@ from imageworks_gui.core.settings import MetadataSettings
 
 __all__ = [
     "ALL_TAGS", "IPTC_CAPTION_MAX_BYTES", "IPTC_KEYWORD_MAX_BYTES", "IPTC_TITLE_MAX_BYTES",
-    "LIST_TAGS", "RAW_EXTENSIONS", "ChangePlan", "PhotoMetadata", "Proposal", "Provenance",
-    "Tag", "TagEdit", "TagValue", "as_list", "clean_block", "clean_line", "is_raw_path",
-    "normalise_tag_value", "plan_changes", "truncate_utf8",
+    "LIST_TAGS", "RAW_EXTENSIONS", "TOOL", "ChangePlan", "PhotoMetadata", "Proposal",
+    "Provenance", "Tag", "TagEdit", "TagValue", "as_list", "clean_block", "clean_line",
+    "is_raw_path", "normalise_tag_value", "plan_changes", "truncate_utf8",
 ]
+
+TOOL = f"imageworks {__version__}"
+"""The tool name recorded in provenance, by the GUI and the CLI alike."""
+
 
 class Provenance(BaseModel):
     """Which models, versions and prompt produced the proposal (our own XMP namespace)."""
@@ -40,6 +45,9 @@ class Provenance(BaseModel):
 
     tool: str | None = None
     tagged_at: str | None = None
+    """When the models proposed the metadata (the tagging run)."""
+    written_at: str | None = None
+    """When the approved metadata was written into the file."""
     prompt_profile: str | None = None
     prompt_sha256: str | None = None
     models: dict[str, str] = Field(default_factory=dict)
@@ -51,7 +59,8 @@ class Provenance(BaseModel):
     @classmethod
     def from_stage_models(cls, stage_models: Mapping[str, Any], **fields: Any) -> Provenance:
         """Provenance for per-stage model records (mappings or objects with ``name`` and
-        ``aggregate_sha256``), plus the other fields (tool, tagged_at, prompt profile...)."""
+        ``aggregate_sha256``), plus the other fields (tagged_at, written_at, prompt profile...);
+        the tool is this product with its version unless given."""
         models: dict[str, str] = {}
         hashes: dict[str, str] = {}
         for stage, record in stage_models.items():
@@ -61,6 +70,7 @@ class Provenance(BaseModel):
                 models[stage] = str(get("name"))
                 if get("aggregate_sha256"):
                     hashes[stage] = str(get("aggregate_sha256"))
+        fields.setdefault("tool", TOOL)
         return cls(models=models, model_hashes=hashes, **fields)
 
     def to_tags(self) -> dict[str, TagValue]:
@@ -68,6 +78,7 @@ class Provenance(BaseModel):
         return {
             Tag.PROV_TOOL: self.tool or None,
             Tag.PROV_TAGGED_AT: self.tagged_at or None,
+            Tag.PROV_WRITTEN_AT: self.written_at or None,
             Tag.PROV_PROMPT_PROFILE: self.prompt_profile or None,
             Tag.PROV_PROMPT_SHA256: self.prompt_sha256 or None,
             Tag.PROV_MODELS: [f"{k}={v}" for k, v in sorted(self.models.items())] or None,
@@ -96,6 +107,7 @@ class Provenance(BaseModel):
         return cls(
             tool=text(Tag.PROV_TOOL),
             tagged_at=text(Tag.PROV_TAGGED_AT),
+            written_at=text(Tag.PROV_WRITTEN_AT),
             prompt_profile=text(Tag.PROV_PROMPT_PROFILE),
             prompt_sha256=text(Tag.PROV_PROMPT_SHA256),
             models=pairs(Tag.PROV_MODELS),

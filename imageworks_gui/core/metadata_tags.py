@@ -36,6 +36,7 @@ class Tag:
     EXIF_DESCRIPTION = "IFD0:ImageDescription"
     PROV_TOOL = "XMP-imageworks:Tool"
     PROV_TAGGED_AT = "XMP-imageworks:TaggedAt"
+    PROV_WRITTEN_AT = "XMP-imageworks:WrittenAt"
     PROV_PROMPT_PROFILE = "XMP-imageworks:PromptProfile"
     PROV_PROMPT_SHA256 = "XMP-imageworks:PromptSHA256"
     PROV_MODELS = "XMP-imageworks:Models"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.metadata import Proposal, Provenance
+from imageworks_gui.core.prose import decode_escapes
 from imageworks_gui.core.tagging import TagResult
 
 ReviewState = Literal["untagged", "queued", "proposed", "approved", "rejected", "written", "failed"]
@@ -24,6 +25,9 @@ REVIEW_STATES: tuple[ReviewState, ...] = (
 
 REVIEWABLE: frozenset[str] = frozenset({"proposed", "approved", "rejected"})
 """States in which the user may approve, reject or edit a proposal."""
+
+REOPENABLE: frozenset[str] = frozenset({"written", "rejected"})
+"""States from which "Review again" brings a proposal back for a decision."""
 
 
 class ReviewError(ValueError):
@@ -73,8 +77,12 @@ class PhotoReview(BaseModel):
     """Provenance: stage -> model record from the tagging result."""
     prompt_profile: str | None = None
     prompt_sha256: str | None = None
+    tagged_at: str | None = None
+    """When the models proposed this (recorded in the photo's provenance on write)."""
     batch_id: str | None = None
     """Write batch that wrote this photo (for undo)."""
+    written_keywords: list[str] = Field(default_factory=list)
+    """Keywords the last write added to the photo."""
 
     # -- derived views --------------------------------------------------------------------------
     @property
@@ -88,9 +96,6 @@ class PhotoReview(BaseModel):
 
     def is_rejected_keyword(self, keyword: str) -> bool:
         return _key(keyword) in {_key(k) for k in self.rejected_keywords}
-
-    def is_existing_keyword(self, keyword: str) -> bool:
-        return _key(keyword) in {_key(k) for k in self.existing_keywords}
 
     @property
     def accepted_keywords(self) -> list[str]:
@@ -169,7 +174,7 @@ def apply_result(review: PhotoReview, result: TagResult) -> PhotoReview:
         "size": result.size, "mtime_ns": result.mtime_ns,
         "models": {k: v.model_dump(mode="json") for k, v in result.models.items()},
         "prompt_profile": result.prompt_profile, "prompt_sha256": result.prompt_sha256,
-        "batch_id": None,
+        "tagged_at": result.finished_at, "batch_id": None,
     }
     if result.status == "cancelled":
         return _evolve(review, state="untagged" if review.state == "queued" else review.state)
@@ -254,6 +259,34 @@ def add_keyword(review: PhotoReview, keyword: str) -> PhotoReview:
     return _evolve(review, added_keywords=[*review.added_keywords, kw])
 
 
+def keyword_present(review: PhotoReview, keyword: str) -> tuple[str, str] | None:
+    """``(spelling, where)`` when ``keyword`` (ignoring case) is already in the photo or kept
+    among the proposed keywords; None when adding it would change something."""
+    key = _key(keyword)
+    for existing in review.existing_keywords:
+        if _key(existing) == key:
+            return existing, "in the photo"
+    for kept in review.accepted_keywords:
+        if _key(kept) == key:
+            where = ("added" if key in {_key(k) for k in review.added_keywords}
+                     else "proposed")
+            return kept, where
+    return None
+
+
+def reopen(review: PhotoReview) -> PhotoReview:
+    """Bring a written or rejected photo back for review, keeping its proposal and edits.
+
+    The photo's current values are read again (``existing_loaded`` is cleared): after a write
+    they are what the file holds, not what was proposed.
+    """
+    if review.state not in REOPENABLE:
+        raise ReviewError(f"{review.name} is {review.state}: only written or rejected photos "
+                          f"can be reviewed again")
+    return _evolve(review, state="proposed", batch_id=None, error=None,
+                   existing_loaded=review.existing_loaded and review.state != "written")
+
+
 def edit_title(review: PhotoReview, text: str) -> PhotoReview:
     _require_reviewable(review, "edit the title of")
     return _evolve(review, proposed_title=text.strip() or None, title_edited=True)
@@ -266,16 +299,27 @@ def edit_description(review: PhotoReview, text: str) -> PhotoReview:
     return _evolve(review, proposed_description=text.strip() or None, description_edited=True)
 
 
-def mark_written(review: PhotoReview, batch_id: str, size: int | None = None,
+def mark_written(review: PhotoReview, batch_id: str | None, size: int | None = None,
                  mtime_ns: int | None = None) -> PhotoReview:
-    """The writer applied the approved proposal in batch ``batch_id``."""
+    """The writer applied the approved proposal in batch ``batch_id`` (None: the file needed
+    no change, so there is nothing to undo).
+
+    The photo's values become what the writer put there: an untouched proposal only fills an
+    empty field, an edited one replaces it. They are marked unread so the file is read back.
+    """
     if review.state != "approved":
         raise ReviewError(f"{review.name} was not approved; nothing may be written to it")
+
+    def merged(final: str | None, existing: str | None, edited: bool) -> str | None:
+        return final if final and (edited or not existing) else existing
+
     return _evolve(
         review, state="written", batch_id=batch_id, error=None,
-        existing_title=review.final_title or review.existing_title,
-        existing_description=review.final_description or review.existing_description,
+        existing_title=merged(review.final_title, review.existing_title, review.title_edited),
+        existing_description=merged(review.final_description, review.existing_description,
+                                    review.description_edited),
         existing_keywords=_dedupe([*review.existing_keywords, *review.new_keywords]),
+        written_keywords=review.new_keywords, existing_loaded=False,
         size=size if size is not None else review.size,
         mtime_ns=mtime_ns if mtime_ns is not None else review.mtime_ns,
     )
@@ -290,13 +334,12 @@ def mark_unwritten(review: PhotoReview, existing_title: str | None,
                    existing_description: str | None, existing_keywords: Iterable[str]
                    ) -> PhotoReview:
     """The write was undone: the photo is approved again and holds its previous values."""
-    return _evolve(review, state="approved", batch_id=None,
+    return _evolve(review, state="approved", batch_id=None, written_keywords=[],
                    existing_title=existing_title, existing_description=existing_description,
-                   existing_keywords=_dedupe(existing_keywords))
+                   existing_keywords=_dedupe(existing_keywords), existing_loaded=True)
 
 
-def to_proposal(review: PhotoReview, tool: str = "imageworks",
-                tagged_at: str | None = None) -> Proposal:
+def to_proposal(review: PhotoReview, written_at: str | None = None) -> Proposal:
     """What approving ``review`` asks the metadata writer to do.
 
     Only approved photos yield a proposal. Texts the user edited in place replace the photo's
@@ -306,12 +349,14 @@ def to_proposal(review: PhotoReview, tool: str = "imageworks",
         raise ReviewError(f"{review.name} is {review.state}, not approved: nothing may be written "
                           f"to it")
     provenance = Provenance.from_stage_models(
-        review.models, tool=tool, tagged_at=tagged_at, prompt_profile=review.prompt_profile,
-        prompt_sha256=review.prompt_sha256)
+        review.models, tagged_at=review.tagged_at, written_at=written_at,
+        prompt_profile=review.prompt_profile, prompt_sha256=review.prompt_sha256)
+    # A literal "\u00e9" (from a proposal saved before answers were checked) is never written.
     return Proposal(
         path=review.path,
-        title=review.final_title,
-        description=review.final_description,
+        title=decode_escapes(review.final_title) if review.final_title else None,
+        description=decode_escapes(review.final_description) if review.final_description
+        else None,
         keywords=review.accepted_keywords,
         overwrite_title=review.title_edited,
         overwrite_description=review.description_edited,

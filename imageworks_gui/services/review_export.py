@@ -18,6 +18,20 @@ class ExportError(OSError):
     """An export file could not be written."""
 
 
+def final_values(review: PhotoReview) -> dict[str, Any]:
+    """What the photo ends up with: for a written photo what its file holds (read back after
+    the write; a title the file kept stays), otherwise what approving would give it."""
+    if review.state == "written":
+        return {"title": review.existing_title, "description": review.existing_description,
+                "keywords": list(review.existing_keywords),
+                "new_keywords": [k for k in review.written_keywords
+                                 if k.casefold() in {e.casefold()
+                                                     for e in review.existing_keywords}],
+                "read_back": review.existing_loaded}
+    return {"title": review.final_title, "description": review.final_description,
+            "keywords": review.accepted_keywords, "new_keywords": review.new_keywords}
+
+
 def export_record(review: PhotoReview) -> dict[str, Any]:
     """One photo as exported: what was proposed, what the user decided and what is final."""
     return {
@@ -31,8 +45,7 @@ def export_record(review: PhotoReview) -> dict[str, Any]:
                      "keywords": list(review.proposed_keywords)},
         "rejected_keywords": list(review.rejected_keywords),
         "added_keywords": list(review.added_keywords),
-        "final": {"title": review.final_title, "description": review.final_description,
-                  "keywords": review.accepted_keywords, "new_keywords": review.new_keywords},
+        "final": final_values(review),
         "title_edited": review.title_edited,
         "description_edited": review.description_edited,
         "models": review.models,
@@ -63,9 +76,10 @@ def markdown_summary(reviews: Sequence[PhotoReview], folder: str = "") -> str:
         lines += ["", "| Photo | State | Title | New keywords | Rejected | Note |",
                   "|---|---|---|---|---|---|"]
         for r in rows:
+            final = final_values(r)
             lines.append(
-                f"| {_md_cell(r.name)} | {r.state} | {_md_cell(r.final_title)} | "
-                f"{_md_cell(', '.join(r.new_keywords))} | "
+                f"| {_md_cell(r.name)} | {r.state} | {_md_cell(final['title'])} | "
+                f"{_md_cell(', '.join(final['new_keywords']))} | "
                 f"{_md_cell(', '.join(r.rejected_keywords))} | {_md_cell(r.error)} |")
     return "\n".join(lines) + "\n"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from imageworks_gui import __version__
 from imageworks_gui.cli.tagger import _register_commands, app
 from imageworks_gui.cli.tagger.write_cmds import write_results_for_run
 from imageworks_gui.core.settings import Settings
@@ -60,6 +61,11 @@ def test_apply_writes_records_and_undo_last_restores(photos, tmp_path):
     assert keywords(b) == ["tree", "Zürich"]
     assert ph.tags(b, "XMP-dc:Title") == {"XMP-dc:Title": "A caption"}
     assert ph.tags(a, "XMP-imageworks:Models")["XMP-imageworks:Models"] == ["keywords=vlm"]
+    prov = ph.tags(b, "XMP-imageworks:Tool", "XMP-imageworks:TaggedAt",
+                   "XMP-imageworks:WrittenAt")
+    assert prov["XMP-imageworks:Tool"] == f"imageworks {__version__}"
+    assert prov["XMP-imageworks:TaggedAt"] == "2026-11-27T12:00:00Z"  # the tagging run
+    assert prov["XMP-imageworks:WrittenAt"] > "2026-11-27T12:00:00Z"   # this write
 
     code, output = invoke("history")
     assert code == 0 and "can be undone" in output and "apply tags.jsonl" in output

@@ -6,7 +6,6 @@ import pytest
 
 from imageworks_gui.core.keywords import (
     KeywordParseError,
-    clean_answer,
     keywords_from_answer,
     normalise_keywords,
     parse_keywords,
@@ -77,13 +76,3 @@ def test_all_banned_is_an_error():
 
 def test_parse_keeps_raw_items_for_later_normalisation():
     assert parse_keywords("Dog, dog") == ["Dog", " dog"]
-
-
-@pytest.mark.parametrize(("answer", "expected"), [
-    ('"A dog on a beach."', "A dog on a beach."),
-    ("<think>let me see</think>\nA dog on a beach.", "A dog on a beach."),
-    ('```json\n{"caption": "A dog on a beach."}\n```', "A dog on a beach."),
-    ("  A dog on a beach.  ", "A dog on a beach."),
-])
-def test_clean_answer_for_captions(answer, expected):
-    assert clean_answer(answer) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from imageworks_gui import __version__
 from imageworks_gui.core import review as rv
 from imageworks_gui.core.review import PhotoReview, ReviewError, ReviewSession
 from imageworks_gui.core.tagging import TagResult
@@ -155,9 +156,27 @@ def test_only_approved_photo_yields_a_proposal_with_edits_and_provenance():
     with pytest.raises(ReviewError, match="not approved"):
         rv.to_proposal(r)
     r = rv.approve(rv.edit_title(rv.add_keyword(r, "farm"), "Barn"))
-    p = rv.to_proposal(r, tagged_at="2026-01-01T00:00:00Z")
+    p = rv.to_proposal(r, written_at="2026-01-02T00:00:00+00:00")
     assert p.title == "Barn" and p.overwrite_title is True
     assert p.description == "A red barn in a snowy field." and p.overwrite_description is False
     assert p.keywords == ["barn", "Field", "farm"]
     assert p.provenance is not None and p.provenance.models == {"caption": "m1"}
     assert p.provenance.prompt_sha256 == "abc"
+
+
+def test_provenance_keeps_tagging_time_and_write_time_apart_with_the_tool_version():
+    r = rv.approve(_proposed(finished_at="2026-01-01T10:00:00+00:00"))
+    p = rv.to_proposal(r, written_at="2026-01-03T09:30:00+00:00")
+    assert p.provenance is not None
+    assert p.provenance.tool == f"imageworks {__version__}"
+    assert p.provenance.tagged_at == "2026-01-01T10:00:00+00:00"
+    assert p.provenance.written_at == "2026-01-03T09:30:00+00:00"
+
+
+def test_a_literal_escape_in_a_proposal_is_never_written():
+    base = PhotoReview(path="/photos/a.jpg", state="queued")
+    r = rv.approve(rv.apply_result(base, TagResult(
+        path="/photos/a.jpg", status="ok", caption="Caf\\u00e9 terrace",
+        description="Un caf\\u00e9 \\ud83d\\ude00", keywords=["x"])))
+    p = rv.to_proposal(r)
+    assert (p.title, p.description) == ("Café terrace", "Un café 😀")

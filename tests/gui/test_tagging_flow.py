@@ -126,7 +126,15 @@ def test_drop_review_write_reads_back_exactly_the_approved_edits(tmp_path, setup
 
         # Undo last write: previous values back.
         ws.summary_dialog.close()
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
         ws.actions_.undo_write.trigger()
+        # It says what it will restore and acts only when confirmed.
+        dialog = ws.undo_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert "2 photo(s)" in dialog.text() and red.name in dialog.text()
+        assert green.name in dialog.text()
+        assert ctrl.session.get(str(red)).state == "written"
+        next(b for b in dialog.buttons() if b.text() == "Restore previous values").click()
         await wait_until(lambda: ctrl.session.get(str(red)).state == "approved")
         await wait_until(lambda: ctrl.writer.busy is False)
         assert exiftool_read(red) == {"title": None, "description": None, "keywords": []}
@@ -161,6 +169,9 @@ def test_restart_restores_review_state(tmp_path, setup, run):
     ws2 = make()
 
     async def second_session() -> None:
+        # Before any folder is opened, the last session's write can be undone.
+        await wait_until(lambda: ws2.actions_.undo_write.isEnabled())
+        assert "2 photo(s) written" in ws2.actions_.undo_write.toolTip()
         ws2.open_paths([folder])
         await wait_until(lambda: ws2.proxy.rowCount() == 4)
         await wait_until(lambda: ws2.controller.discovery_errors is not None and
@@ -241,5 +252,9 @@ def test_write_failure_keeps_photo_approved_with_reason_and_others_are_written(
         assert "write failed" in index.data(Qt.ItemDataRole.ToolTipRole)
         await wait_until(lambda: ws.summary_dialog is not None)
         assert ws.summary_dialog.details.topLevelItemCount() >= 1
+        # The message bar keeps the outcome, its colour taken from the failure count.
+        assert ws.notices[-1] == ("warning", "Write finished: 1 of 2 photo(s) written, 1 failed "
+                                             "(they stay approved; see the summary).")
+        assert ws.notice_bar.kind == "warning"
 
     run(flow())

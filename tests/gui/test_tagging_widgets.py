@@ -13,6 +13,7 @@ from imageworks_gui.core import review as rv
 from imageworks_gui.core.review import PhotoReview
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.gui.tagging.grid_model import STATE_ROLE, THUMB_ERROR_ROLE
+from imageworks_gui.gui.tagging.state import RunState
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from tests.gui.tagging_support import make_photos, wait_until
 
@@ -161,10 +162,10 @@ def test_bad_input_gives_actionable_notices(tmp_path, ws, run):
         assert "No approved photos" in ws.notices[-1][1]
         assert not await ctrl.run("selection", [])
         assert "No photos are selected" in ws.notices[-1][1]
-        ctrl.run_state = "running"
+        ctrl.runner.state = RunState.RUNNING
         assert await ctrl.open_paths([tmp_path / "p"]) == 1
         assert "in progress" in ws.notices[-1][1]
-        ctrl.run_state = "idle"
+        ctrl.runner.state = RunState.IDLE
 
     run(flow())
 

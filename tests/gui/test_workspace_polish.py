@@ -116,7 +116,7 @@ def test_unreadable_photo_says_why_instead_of_not_read_yet(window: MainWindow, t
     async def flow() -> None:
         await ws.controller.open_paths([folder])
         ws.select_path(str(broken))
-        await wait_until(lambda: str(broken) in ws.controller.writer.read_errors
+        await wait_until(lambda: str(broken) in ws.controller.writer.reads.errors
                          or ws.controller.session.get(str(broken)).existing_loaded)
 
     run(flow())

@@ -255,3 +255,29 @@ async def test_reasoning_blocks_never_reach_the_results(http, fake_backend, tmp_
     assert red.caption == "A red photograph"
     assert red.keywords == ["red", "red tones", "test pattern"]
     assert red.description.startswith("A photograph filled mostly with red")
+
+
+@pytest.mark.parametrize("style", ["json", "nested", "fenced"])
+async def test_a_json_description_gives_its_text_never_escapes(http, fake_backend, tmp_path,
+                                                               style):
+    server = fake_backend("vllm", [FakeModel("vlm", prose_style=style)])
+    p = pipeline(http, entries(registry_entry(server.base_url, "vlm")))
+    outcome, results = await collect(p, make_photos(tmp_path, 1))
+    red = results["00-red.jpg"]
+    assert outcome.ok == 1 and red.status == "ok"
+    assert red.description == ("A photograph filled mostly with red. It shows a plain red "
+                               "surface, café style.")
+    assert "\\u" not in red.description and "{" not in red.description
+
+
+@pytest.mark.parametrize(("style", "reason"), [("data", "no description text"),
+                                               ("broken", "broken JSON")])
+async def test_a_description_that_is_data_fails_that_stage_with_the_reason(
+        http, fake_backend, tmp_path, style, reason):
+    server = fake_backend("vllm", [FakeModel("vlm", prose_style=style)])
+    p = pipeline(http, entries(registry_entry(server.base_url, "vlm")))
+    _outcome, results = await collect(p, make_photos(tmp_path, 1))
+    red = results["00-red.jpg"]
+    assert red.description is None
+    assert red.caption == "A red photograph" and red.keywords  # the other stages still count
+    assert reason in (red.error_message or "") and "description" in red.error_message

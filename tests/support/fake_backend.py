@@ -54,6 +54,10 @@ class FakeModel:
     """Answer image requests with 400, as llama-server without a vision projector does."""
     thinks: bool = False
     """Start every answer with a ``<think>`` block that names other colours (reasoning models)."""
+    prose_style: str = "plain"
+    """How descriptions are written: plain, json (``{"description": ...}`` with ``\\u``
+    escapes), nested (the text inside an inner object), data (JSON with no text field),
+    broken (JSON cut short) or fenced (a code fence around JSON)."""
 
 
 @dataclass
@@ -204,7 +208,8 @@ class FakeBackend:
             return "I do not see any image.", record
         if "colour" in text or "color" in text:
             return f"{colour.capitalize()}.", record
-        if record.response_format or ("keyword" in text and "describe" not in text):
+        describe = "describe" in text or "description" in text
+        if record.response_format or ("keyword" in text and not describe):
             kws = [colour, f"{colour} tones", "test pattern", colour.upper()]
             body = json.dumps({"keywords": kws})
             dirty = json.dumps({"keywords": [f"{colour}\x00", "bell\x07tower", "\x1b[31m",
@@ -213,12 +218,23 @@ class FakeBackend:
                       "think": f"<think>The image looks {colour}.</think>\n{body}",
                       "list": "\n".join(f"{i}. {k}" for i, k in enumerate(kws, 1))}
             return styled[model.keyword_style], record
-        if "describe" in text:
-            return (f"A photograph filled mostly with {colour}. It shows a plain {colour} "
-                    f"surface.", record)
+        if describe:
+            prose = (f"A photograph filled mostly with {colour}. It shows a plain {colour} "
+                     f"surface, caf\u00e9 style.")
+            return _styled_prose(prose, colour, model.prose_style), record
         if "caption" in text or "title" in text:
             return f"A {colour} photograph", record
         return "OK", record
+
+
+def _styled_prose(prose: str, colour: str, style: str) -> str:
+    """A description answer in one of the shapes models produce (``FakeModel.prose_style``)."""
+    escaped = json.dumps({"description": prose})  # ensure_ascii: é becomes \\u00e9
+    return {"plain": prose, "json": escaped,
+            "nested": json.dumps({"result": {"text": prose}, "confidence": 0.9}),
+            "data": json.dumps({"objects": [colour, "surface"], "count": 2}),
+            "broken": escaped[:40],
+            "fenced": f"```json\n{escaped}\n```"}[style]
 
 
 def start_fake_backend(flavour: str = "vllm", models: list[FakeModel] | None = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from imageworks_gui import __version__
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.tagging import JournalError, TagResult, from_journal_line
 
@@ -110,10 +110,13 @@ def _flag(result: TagResult, name: str) -> bool:
     return value is True or str(value).strip().lower() in _TRUE
 
 
-def proposal_from_result(result: TagResult, path: Path) -> Proposal:
-    """The approved proposal a record stands for (caption -> title), with provenance."""
+def proposal_from_result(result: TagResult, path: Path, written_at: str | None = None
+                         ) -> Proposal:
+    """The approved proposal a record stands for (caption -> title), with provenance: when it
+    was tagged (the record) and when it is written (``written_at``, now by default)."""
     provenance = Provenance.from_stage_models(
-        result.models, tool=f"imageworks {__version__}", tagged_at=result.finished_at,
+        result.models, tagged_at=result.finished_at,
+        written_at=written_at or datetime.now(UTC).isoformat(timespec="seconds"),
         prompt_profile=result.prompt_profile, prompt_sha256=result.prompt_sha256)
     return Proposal(
         path=str(path),

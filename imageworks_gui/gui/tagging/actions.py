@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.gui.tagging.grid_model import FILTERS, SORTS
+from imageworks_gui.gui.tagging.journal_sync import UndoPreview
+from imageworks_gui.gui.tagging.state import RunState
 
 
 class TaggingActions:
@@ -66,30 +68,28 @@ class TaggingActions:
 
 
 class CommandBar(QToolBar):
-    """First tool row: open, run controls, write controls, export."""
+    """First tool row: open, run controls, write controls, export (fits 1024 px)."""
 
     def __init__(self, actions: TaggingActions, parent: QWidget | None = None) -> None:
         super().__init__("Tagging", parent)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.setMovable(False)
-        self.recursive = QCheckBox("Include subfolders")
-        self.recursive.setToolTip("Open Folder and drops also look inside subfolders")
         for action in actions.toolbar_actions():
             if action is None:
                 self.addSeparator()
             else:
                 self.addAction(action)
-            if action is actions.open_folder:
-                self.addWidget(self.recursive)
 
 
 class StatusRow(QWidget):
-    """Second tool row: filter, sort, progress bar with counts and ETA."""
+    """Second tool row: include subfolders, filter, sort, progress bar with counts and ETA."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
+        self.recursive = QCheckBox("Include subfolders")
+        self.recursive.setToolTip("Open Folder and drops also look inside subfolders")
         self.filter = QComboBox()
         for key, (label, _states) in FILTERS.items():
             self.filter.addItem(label, key)
@@ -104,12 +104,21 @@ class StatusRow(QWidget):
         self.progress.hide()
         self.progress_label = QLabel()
         self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.recursive)
+        layout.addSpacing(12)
         layout.addWidget(QLabel("Show:"))
         layout.addWidget(self.filter)
         layout.addWidget(self.sort)
         layout.addStretch(1)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.progress)
+
+    def set_counts(self, photos: int, counts: dict[str, int]) -> None:
+        """Show how many photos each filter would list."""
+        for i in range(self.filter.count()):
+            label, states = FILTERS[self.filter.itemData(i)]
+            n = photos if states is None else sum(counts[s] for s in states)
+            self.filter.setItemText(i, f"{label} ({n})")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -122,8 +131,13 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def show_progress(row: StatusRow, progress: Progress) -> None:
-    """Progress bar and ``12 of 40 · 2 failed · paused · ETA 1:05`` label."""
+def show_progress(row: StatusRow, progress: Progress | None) -> None:
+    """Progress bar and ``12 of 40 · 2 failed · paused · ETA 1:05`` label (None: no run)."""
+    if progress is None:
+        row.progress.hide()
+        row.progress.reset()
+        row.progress_label.clear()
+        return
     row.progress.show()
     row.progress.setMaximum(max(1, progress.total))
     row.progress.setValue(progress.done)
@@ -136,21 +150,30 @@ def show_progress(row: StatusRow, progress: Progress) -> None:
     row.progress_label.setText(" · ".join(parts))
 
 
-def update_action_states(a: TaggingActions, run_state: str, writing: bool, dry_run: bool, *,
-                         has_photos: bool, has_selection: bool, has_approved: bool) -> None:
+def update_action_states(a: TaggingActions, run_state: RunState, writing: bool, dry_run: bool,
+                         *, has_photos: bool, has_selection: bool, has_approved: bool,
+                         undo: UndoPreview | None = None) -> None:
     """Enable exactly the commands that make sense now."""
-    idle = run_state == "idle" and not writing
+    idle = run_state == RunState.IDLE and not writing
     for action in (a.run_all, a.run_untagged):
         action.setEnabled(idle and has_photos)
     a.run_selection.setEnabled(idle and has_selection)
-    a.pause.setEnabled(run_state in ("running", "paused"))
+    a.pause.setEnabled(run_state.active)
     a.pause.blockSignals(True)
-    a.pause.setChecked(run_state == "paused")
-    a.pause.setText("Resume" if run_state == "paused" else "Pause")
+    a.pause.setChecked(run_state == RunState.PAUSED)
+    a.pause.setText("Resume" if run_state == RunState.PAUSED else "Pause")
     a.pause.blockSignals(False)
-    a.cancel.setEnabled(run_state in ("running", "paused", "preflight"))
+    a.cancel.setEnabled(run_state.active or run_state == RunState.PREFLIGHT)
     a.write.setEnabled(idle and has_approved)
     a.write.setText("Preview write (dry run)" if dry_run else "Write approved")
-    a.undo_write.setEnabled(idle and not dry_run)
+    a.undo_write.setEnabled(idle and not dry_run and undo is not None)
+    if dry_run:
+        tip = "Dry run is on: nothing is written, so there is nothing to undo"
+    elif undo is None:
+        tip = "Nothing to undo: no write is recorded in the journal, or the last one was undone"
+    else:
+        tip = f"Put back the metadata the last write replaced ({undo.short})"
+    a.undo_write.setToolTip(tip)
+    a.undo_write.setStatusTip(tip)
     a.export.setEnabled(has_photos)
     a.open_folder.setEnabled(idle)

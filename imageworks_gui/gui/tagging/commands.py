@@ -19,13 +19,14 @@ class ReviewEditCommand(QUndoCommand):
     """
 
     def __init__(self, text: str, before: Sequence[PhotoReview], after: Sequence[PhotoReview],
-                 apply: ApplyFn) -> None:
+                 apply: ApplyFn, reverted: Callable[[str], None] | None = None) -> None:
         super().__init__(text)
         if [r.path for r in before] != [r.path for r in after]:
             raise ValueError("before and after must list the same photos in the same order")
         self.before = list(before)
         self.after = list(after)
         self._apply = apply
+        self._reverted = reverted
 
     @property
     def paths(self) -> list[str]:
@@ -36,3 +37,5 @@ class ReviewEditCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.before)
+        if self._reverted is not None and self.before:
+            self._reverted(self.before[0].path)  # the view goes back to the photo edited

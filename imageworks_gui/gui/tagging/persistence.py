@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from imageworks_gui.core.review import PhotoReview, ReviewSession
@@ -26,6 +26,9 @@ class ReviewPersistence:
         self.session: ReviewSession | None = None
         self.skipped_lines = 0
         self.last_error: str | None = None
+        """Why the last save failed (None once one succeeds); shown to the user."""
+        self.on_saved: Callable[[], None] | None = None
+        """Called after every save attempt (``last_error`` tells how it went)."""
         self._dirty: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -81,6 +84,8 @@ class ReviewPersistence:
                 self._dirty.update(paths)  # keep them for the next attempt
                 self.last_error = str(exc)
                 log.warning("%s", exc)
+        if self.on_saved is not None:
+            self.on_saved()
 
     async def close(self) -> None:
         """Flush pending changes of the open folder and forget it."""

@@ -41,6 +41,11 @@ class PreviewLoader:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def clear(self) -> None:
+        """Show no photo: a decode still running or a thumbnail arriving later is dropped."""
+        self.path = None
+        self.label.set_image(None, "No photo selected")
+
     def thumbnail_arrived(self, path: str, image: QImage | None) -> None:
         """Use a freshly decoded grid thumbnail while the preview is still missing."""
         if path == self.path and self.label.image is None and image is not None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imageworks_gui.core.prose import prose_warning
 from imageworks_gui.core.review import REVIEWABLE, PhotoReview
 from imageworks_gui.gui.tagging.chips import ChipBox
 from imageworks_gui.gui.tagging.grid_model import STATE_LABELS
@@ -181,6 +182,13 @@ class ReviewPane(QWidget):
         self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.provenance.setStyleSheet("color: gray;")
         form.addWidget(self.provenance)
+        self.suspicious = QLabel()
+        self.suspicious.setTextFormat(Qt.TextFormat.PlainText)
+        self.suspicious.setWordWrap(True)
+        self.suspicious.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.suspicious.setStyleSheet("color: #b35c00; font-weight: 600;")
+        self.suspicious.hide()
+        form.addWidget(self.suspicious)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -236,6 +244,7 @@ class ReviewPane(QWidget):
         self.reject_button.setEnabled(editable and review is not None
                                       and review.state != "rejected")
         self.message.setText(review.error or "" if review else "")
+        self._mark_suspicious(review)
         models = ", ".join(f"{stage}: {rec.get('name')}" for stage, rec in
                            (review.models.items() if review else []) if isinstance(rec, dict))
         self.provenance.setText(f"Proposed by {models}" if models else "")
@@ -259,8 +268,20 @@ class ReviewPane(QWidget):
             self.description_edit.setPlainText(review.proposed_description or ""
                                                if review else "")
 
-    def set_preview(self, image: QImage | None, text: str = "") -> None:
-        self.preview.set_image(image, text or "Loading preview…")
+    def _mark_suspicious(self, review: PhotoReview | None) -> None:
+        """Warn when a proposed text looks like code or data rather than prose."""
+        notes = []
+        style = "QLineEdit, QPlainTextEdit {border: 2px solid #b35c00;}"
+        for field, widget, attr in (("title", self.title_edit, "final_title"),
+                                    ("description", self.description_edit, "final_description")):
+            why = (prose_warning(getattr(review, attr))
+                   if review is not None and review.state in REVIEWABLE else None)
+            if why:
+                notes.append(f"The proposed {field} looks wrong: {why}. Edit it or reject the "
+                             f"proposal before approving.")
+            widget.setStyleSheet(style if why else "")
+        self.suspicious.setText("\n".join(notes))
+        self.suspicious.setVisible(bool(notes))
 
     def set_library_keywords(self, keywords: list[str]) -> None:
         """Keywords offered by the add-keyword autocompletion."""

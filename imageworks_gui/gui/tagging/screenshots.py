@@ -102,6 +102,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
     from imageworks_gui.core.tagging import Progress, TagResult
     from imageworks_gui.gui.context import AppContext
     from imageworks_gui.gui.models.document import RegistryDocument
+    from imageworks_gui.gui.tagging.state import RunState
     from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
     from imageworks_gui.services.backends.endpoints import make_http_client
 
@@ -157,11 +158,10 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
                 review = rv.queue(review)
             reviews.append(review)
         ctrl.put(reviews)
-        ctrl._set_run_state("running")
+        ctrl.runner._set_state(RunState.RUNNING)
         ws._show_progress(Progress(done=11, total=24, failed=1, elapsed_s=42.0, eta_s=50.0,
                                    in_flight=3))
-        ws.show_notice("info", "Tagging 24 photos with Qwen2.5-VL 7B: review proposals as "
-                               "they arrive.")
+        ws.show_notice("info", "Tagging 24 photo(s): review proposals as they arrive.")
         ws.select_path(str(photos[5]))
         await _wait(lambda: ws.loader.loaded >= 12 and ws.loader.idle)
         await _wait(lambda: ws.review_pane.preview.image is not None
@@ -172,7 +172,7 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         saved.append(target)
 
         # Review pane: a photo that already holds metadata, one keyword rejected, one added.
-        ctrl._set_run_state("idle")
+        ctrl.runner._set_state(RunState.IDLE)
         ws.status_row.progress.hide()
         ws.status_row.progress_label.clear()
         ws.notice_bar.hide()
@@ -286,7 +286,9 @@ def render(out_dir: Path) -> list[Path]:
         asyncio.set_event_loop(loop)
         try:
             saved = loop.run_until_complete(_render(Path(tmp), out_dir))
-            return saved + loop.run_until_complete(_render_first_run(Path(tmp), out_dir))
+            # A first run has written nothing yet: its own user folders, no write to undo.
+            with isolated_env(Path(tmp) / "first-run-user"):
+                return saved + loop.run_until_complete(_render_first_run(Path(tmp), out_dir))
         finally:
             loop.close()
             asyncio.set_event_loop(previous)

@@ -11,16 +11,9 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QLabel,
-    QListView,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.context import AppContext
@@ -33,19 +26,21 @@ from imageworks_gui.gui.tagging.actions import (
 )
 from imageworks_gui.gui.tagging.backend_states import BackendStates
 from imageworks_gui.gui.tagging.controller import TaggingController
-from imageworks_gui.gui.tagging.delegate import CELL, THUMB, PhotoGridDelegate
-from imageworks_gui.gui.tagging.file_dialogs import export_dialog, open_folder_dialog
-from imageworks_gui.gui.tagging.grid_model import (
-    FILTERS,
-    PATH_ROLE,
-    PhotoFilterProxy,
-    PhotoGridModel,
+from imageworks_gui.gui.tagging.delegate import THUMB
+from imageworks_gui.gui.tagging.file_dialogs import (
+    confirm_undo_dialog,
+    export_dialog,
+    open_folder_dialog,
 )
+from imageworks_gui.gui.tagging.grid_model import PATH_ROLE, PhotoFilterProxy, PhotoGridModel
+from imageworks_gui.gui.tagging.grid_view import EMPTY_HINT, PhotoGridView, ReviewSplitter
 from imageworks_gui.gui.tagging.heap import preload_http_backend, settle_long_lived_objects
+from imageworks_gui.gui.tagging.journal_sync import UndoPreview
 from imageworks_gui.gui.tagging.keyword_library import KeywordLibrary
 from imageworks_gui.gui.tagging.preview import PreviewLoader
 from imageworks_gui.gui.tagging.review_pane import ReviewPane
 from imageworks_gui.gui.tagging.roles import RolePickers
+from imageworks_gui.gui.tagging.state import RunState, Severity
 from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
 from imageworks_gui.gui.tagging.thumb_loader import ThumbnailLoader
 from imageworks_gui.gui.tagging.writing import WriteSummary
@@ -72,53 +67,29 @@ class TaggingWorkspace(QWidget):
         self.model = PhotoGridModel(ctrl.session, self.loader, self)
         self.proxy = PhotoFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.notices: list[tuple[str, str]] = []
+        self.notices: list[tuple[Severity, str]] = []
         self.summary_dialog: WriteSummaryDialog | None = None
+        self.undo_dialog: QMessageBox | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.keyword_library = KeywordLibrary()
         preload_http_backend()
 
         self.actions_ = TaggingActions(self)
         self.command_bar = CommandBar(self.actions_, self)
-        self.command_bar.recursive.setChecked(ctrl.recursive)
         self.roles = RolePickers(self)
         self.backend_states = BackendStates(context, self.roles, lambda: ctrl.preferred,
                                             self._spawn, self)
         self.status_row = StatusRow(self)
-        self.grid = QListView(self)
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
-        self.grid.setBatchSize(400)
-        self.grid.setGridSize(CELL)
-        self.grid.setSpacing(0)
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.grid.setItemDelegate(PhotoGridDelegate(self.grid))
+        self.status_row.recursive.setChecked(ctrl.recursive)
+        self.grid = PhotoGridView(self)
         self.grid.setModel(self.proxy)
-        self.empty_label = QLabel("Drop a folder of photos here, or use File › Open Folder… "
-                                  "(Ctrl+O)")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        # A layout on the viewport keeps the hint centred at any size.
-        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        QVBoxLayout(self.grid.viewport()).addWidget(self.empty_label)
-        self.empty_label.setStyleSheet("color: gray; font-size: 15px;")
+        self.grid.on_review_again = ctrl.review_again
+        self.empty_label = self.grid.empty_label
         self.review_pane = ReviewPane(self)
         self.preview = PreviewLoader(self.review_pane.preview)
         self.notice_bar = MessageBar(self)  # dismissable, fixed colours (readable when dark)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(self.review_pane)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([760, 520])
-        splitter.setChildrenCollapsible(False)
-        self.grid.setMinimumWidth(CELL.width() + 24)
-        self.splitter = splitter
+        self.splitter = splitter = ReviewSplitter(self.grid, self.review_pane, self)
         self._grid_fitted = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -133,6 +104,8 @@ class TaggingWorkspace(QWidget):
         self._connect()
         self._populate_roles()
         self._update_actions()
+        # Once the event loop runs: a write left from an earlier session can be undone.
+        QTimer.singleShot(0, ctrl.writer.request_sync)
         context.add_cleanup(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -148,14 +121,14 @@ class TaggingWorkspace(QWidget):
         a.write.triggered.connect(lambda: self._spawn(ctrl.writer.write_approved(), "write"))
         a.dry_run.setChecked(ctrl.writer.dry_run)
         a.dry_run.toggled.connect(ctrl.writer.set_dry_run)
-        a.undo_write.triggered.connect(lambda: self._spawn(ctrl.writer.undo_last_write(), "undo"))
+        a.undo_write.triggered.connect(self.confirm_undo_write)
         a.export.triggered.connect(self.choose_export)
         a.approve.triggered.connect(lambda: self._decide(ctrl.approve))
         a.reject.triggered.connect(lambda: self._decide(ctrl.reject))
         a.next.triggered.connect(lambda: self.move_current(+1))
         a.previous.triggered.connect(lambda: self.move_current(-1))
         a.approve_all.triggered.connect(ctrl.approve_all_remaining)
-        self.command_bar.recursive.toggled.connect(lambda on: setattr(ctrl, "recursive", on))
+        self.status_row.recursive.toggled.connect(lambda on: setattr(ctrl, "recursive", on))
 
         pane.approve_requested.connect(a.approve.trigger)
         pane.reject_requested.connect(a.reject.trigger)
@@ -171,12 +144,17 @@ class TaggingWorkspace(QWidget):
         ctrl.photos_added.connect(self.model.append_photos)
         ctrl.discovery_finished.connect(self._discovery_finished)
         ctrl.reviews_changed.connect(self._reviews_changed)
-        ctrl.progress_changed.connect(self._show_progress)
-        ctrl.run_state_changed.connect(lambda _s: self._update_actions())
+        ctrl.edit_reverted.connect(self.select_path)
+        ctrl.runner.progress_changed.connect(self._show_progress)
+        ctrl.runner.run_state_changed.connect(lambda _s: self._update_actions())
         ctrl.writer.busy_changed.connect(lambda _b: self._update_actions())
         ctrl.writer.dry_run_changed.connect(self._dry_run_changed)
         ctrl.writer.write_finished.connect(self.show_summary)
+        ctrl.writer.undo_changed.connect(lambda _p: self._update_actions())
         ctrl.notice.connect(self.show_notice)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # back from a terminal: the CLI may have undone
+            app.applicationStateChanged.connect(self._application_state_changed)
         self.loader.thumbnail_ready.connect(self._thumbnail_arrived)
 
         sel = self.grid.selectionModel()
@@ -218,14 +196,14 @@ class TaggingWorkspace(QWidget):
         self.model.session = self.controller.session
         self.model.reset_photos([])
         self.review_pane.show_review(None)
+        self.preview.clear()
         self.empty_label.setText("Looking for photos…")
         settle_long_lived_objects()  # the app itself; the folder's rows follow when listed
 
     def _discovery_finished(self, count: int) -> None:
         settle_long_lived_objects()  # the open folder's reviews and rows
         self.model.apply_sort()
-        self.empty_label.setText("Drop a folder of photos here, or use File › Open Folder… "
-                                 "(Ctrl+O)")
+        self.empty_label.setText(EMPTY_HINT)
         self.empty_label.setVisible(count == 0)
         if count and not self.grid.currentIndex().isValid():
             self.select_row(0)
@@ -233,19 +211,13 @@ class TaggingWorkspace(QWidget):
 
     # -- selection and review ------------------------------------------------------------------
     def current_path(self) -> str | None:
-        index = self.grid.currentIndex()
-        return index.data(PATH_ROLE) if index.isValid() else None
+        return self.grid.current_path()
 
     def selected_paths(self) -> list[str]:
-        rows = sorted(self.grid.selectionModel().selectedIndexes(), key=QModelIndex.row)
-        return [i.data(PATH_ROLE) for i in rows]
+        return self.grid.selected_paths()
 
     def select_row(self, row: int) -> None:
-        if 0 <= row < self.proxy.rowCount():
-            index = self.proxy.index(row, 0)
-            self.grid.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            self.grid.scrollTo(index)
+        self.grid.select_row(row)
 
     def select_path(self, path: str) -> None:
         row = self.model.row_of(path)
@@ -287,21 +259,12 @@ class TaggingWorkspace(QWidget):
         review = self.controller.session.get(path) if path in self.controller.session else None
         if path is not None and review is not None and not review.existing_loaded:
             # What the file holds now is shown before any tagging (read off the UI thread).
-            self.controller.writer.schedule_read(path, first=True)
-        self.review_pane.show_review(review, self._unread_text(path))
+            self.controller.writer.reads.schedule(path, first=True)
+        self.review_pane.show_review(review, self.controller.writer.reads.unread_text(path))
         if path is None or review is None:
+            self.preview.clear()  # nothing selected: no preview may linger or arrive late
             return
         self.preview.show(path, self.loader.image(path))
-
-    def _unread_text(self, path: str | None) -> str:
-        """What the "In the photo now" column says until the file's metadata is known."""
-        writer = self.controller.writer
-        if path is None:
-            return ""
-        error = writer.read_errors.get(path)
-        if error:
-            return f"(could not read the file's metadata: {error})"
-        return "Reading…" if writer.read_pending(path) else "(not read yet)"
 
     def _thumbnail_arrived(self, path: str) -> None:
         if path == self.preview.path:
@@ -312,23 +275,18 @@ class TaggingWorkspace(QWidget):
         current = self.current_path()
         if current is not None and current in paths:
             self.review_pane.show_review(self.controller.session.get(current),
-                                         self._unread_text(current))
+                                         self.controller.writer.reads.unread_text(current))
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:
         session = self.controller.session
         counts = session.counts()
-        combo = self.status_row.filter
-        for i in range(combo.count()):
-            key = combo.itemData(i)
-            label, states = FILTERS[key]
-            n = len(session) if states is None else sum(counts[s] for s in states)
-            combo.setItemText(i, f"{label} ({n})")
+        self.status_row.set_counts(len(session), counts)
         self.review_pane.set_library_keywords(self.keyword_library.keywords(session))
         self._update_actions(counts)
 
     # -- run and write state -------------------------------------------------------------------
-    def _show_progress(self, progress: Progress) -> None:
+    def _show_progress(self, progress: Progress | None) -> None:
         show_progress(self.status_row, progress)
 
     def _update_actions(self, counts: dict[str, int] | None = None) -> None:
@@ -337,24 +295,40 @@ class TaggingWorkspace(QWidget):
         update_action_states(self.actions_, ctrl.run_state, ctrl.writer.busy,
                              ctrl.writer.dry_run, has_photos=len(ctrl.session) > 0,
                              has_selection=self.grid.selectionModel().hasSelection(),
-                             has_approved=bool(counts["approved"]))
-        self.roles.setEnabled(ctrl.run_state == "idle" and not ctrl.writer.busy)
+                             has_approved=bool(counts["approved"]),
+                             undo=ctrl.writer.undo_preview)
+        self.roles.setEnabled(ctrl.run_state == RunState.IDLE and not ctrl.writer.busy)
         undecided = bool(counts["proposed"])  # "Approve all" needs something
         self.actions_.approve_all.setEnabled(undecided)
         self.review_pane.approve_all_button.setEnabled(undecided)
-        if ctrl.run_state == "idle" and ctrl.last_progress is not None:
-            self.status_row.progress.setValue(ctrl.last_progress.done)
         self.empty_label.setVisible(len(ctrl.session) == 0)
+
+    def _application_state_changed(self, state: Qt.ApplicationState) -> None:
+        if state == Qt.ApplicationState.ApplicationActive:
+            self.controller.writer.request_sync()
+
+    def confirm_undo_write(self) -> None:
+        """Say what the undo restores; undo only what the user saw, after "Restore"."""
+        writer = self.controller.writer
+        preview: UndoPreview | None = writer.undo_preview
+        if preview is None:
+            self.show_notice(Severity.INFO, "There is no write to undo.")
+            writer.request_sync()
+            return
+        self.undo_dialog = confirm_undo_dialog(
+            self, preview.confirmation(self.controller.folder),
+            lambda: self._spawn(writer.undo_last_write(expected=preview.batch_id), "undo"))
 
     def _dry_run_changed(self, on: bool) -> None:
         self.actions_.dry_run.setChecked(on)
         self._update_actions()
 
-    def show_notice(self, level: str, text: str) -> None:
-        self.notices.append((level, text))
-        self.notice_bar.show_message(text, level if level in ("info", "warning") else "error")
+    def show_notice(self, severity: Severity, text: str) -> None:
+        self.notices.append((Severity(severity), text))
+        self.notice_bar.show_message(text, Severity(severity).value)
 
     def show_summary(self, summary: WriteSummary) -> None:
+        self.show_notice(summary.severity, summary.line)  # stays when the dialog is closed
         self.summary_dialog = WriteSummaryDialog(summary, self)
         self.summary_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.summary_dialog.open()
@@ -367,9 +341,10 @@ class TaggingWorkspace(QWidget):
         try:
             await self.controller.writer.export(jsonl, markdown)
         except OSError as exc:
-            self.show_notice("error", str(exc))
+            self.show_notice(Severity.ERROR, str(exc))
             return
-        self.show_notice("info", f"Exported {jsonl.name} and {markdown.name} to {jsonl.parent}.")
+        self.show_notice(Severity.INFO, f"Exported {jsonl.name} and {markdown.name} to "
+                                        f"{jsonl.parent}.")
 
     # -- roles ---------------------------------------------------------------------------------
     def _populate_roles(self) -> None:
@@ -384,13 +359,7 @@ class TaggingWorkspace(QWidget):
 
     def fit_grid_columns(self, pane_width: int = 480) -> None:
         """Give the grid a whole number of thumbnail columns; the review pane gets the rest."""
-        total = self.splitter.width() - self.splitter.handleWidth()
-        extra = (2 * self.grid.frameWidth() + self.grid.verticalScrollBar().sizeHint().width()
-                 + 4)
-        pane = max(pane_width, self.review_pane.minimumSizeHint().width())
-        columns = max(1, (total - pane - extra) // CELL.width())
-        grid = columns * CELL.width() + extra
-        self.splitter.setSizes([grid, max(0, total - grid)])
+        self.splitter.fit_grid_columns(pane_width)
 
     def _preferred_changed(self, stage: str, name: str) -> None:
         self.controller.preferred[stage] = name or None

@@ -1,21 +1,23 @@
-"""Reads existing metadata, writes approved photos, undoes the last write and exports the batch."""
+"""Writes approved photos, undoes the last write (also one the CLI made), exports the batch."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import OrderedDict
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from imageworks_gui.core import review as rv
 from imageworks_gui.core.metadata import Proposal
-from imageworks_gui.core.review import PhotoReview, ReviewError
+from imageworks_gui.core.review import ReviewError
+from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.gui.tagging.journal_sync import JournalWatcher, UndoPreview, read_facts
+from imageworks_gui.gui.tagging.reads import MetadataReads
+from imageworks_gui.gui.tagging.state import ReviewHost, Severity
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.metadata import (
     AlreadyUndoneError,
@@ -24,18 +26,13 @@ from imageworks_gui.services.metadata import (
     ExifToolPool,
     JournalError,
     MetadataError,
+    MetadataJournal,
     MetadataWriter,
     WriteOutcome,
 )
 from imageworks_gui.services.review_export import write_exports
 
-if TYPE_CHECKING:
-    from imageworks_gui.gui.tagging.controller import TaggingController
-
 log = logging.getLogger("imageworks.gui.tagging")
-
-PENDING_BATCH = "pending"
-
 
 @dataclass
 class WriteSummary:
@@ -56,6 +53,23 @@ class WriteSummary:
         return {"write": "Write finished", "dry-run": "Dry run: nothing was written",
                 "undo": "Write undone"}[self.kind]
 
+    @property
+    def severity(self) -> Severity:
+        return Severity.of_failures(len(self.failures), bool(self.cancelled))
+
+    @property
+    def line(self) -> str:
+        """One plain sentence for the message bar (the dialog has the details)."""
+        verb = {"write": "written", "dry-run": "would change", "undo": "restored"}[self.kind]
+        parts = [f"{self.written} of {self.photos} photo(s) {verb}"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} needed no change")
+        if self.cancelled:
+            parts.append(f"{self.cancelled} cancelled")
+        if self.failures:
+            parts.append(f"{len(self.failures)} failed (they stay approved; see the summary)")
+        return f"{self.title}: " + ", ".join(parts) + "."
+
 
 class WriteController(QObject):
     """The metadata side of the workspace; owns the ExifTool pool of the GUI."""
@@ -64,27 +78,32 @@ class WriteController(QObject):
     write_finished = Signal(object)
     """A ``WriteSummary``."""
     dry_run_changed = Signal(bool)
+    undo_changed = Signal(object)
+    """The ``UndoPreview`` of the write "Undo last write" would restore, or None."""
 
-    def __init__(self, controller: TaggingController,
-                 service: AsyncMetadataService | None = None) -> None:
-        super().__init__(controller)
-        self.ctrl = controller
+    def __init__(self, host: ReviewHost, settings: MetadataSettings,
+                 service: AsyncMetadataService | None = None,
+                 journal: MetadataJournal | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.settings = settings
         self._service = service
         self.busy = False
-        self.dry_run = controller.context.settings.metadata.dry_run_default
-        self.last_batch_id: str | None = None
-        self._reads: OrderedDict[str, None] = OrderedDict()
-        self._reader: asyncio.Task[None] | None = None
-        self._reading: str | None = None
-        self.read_errors: dict[str, str] = {}
-        """Path -> why its current metadata could not be read (shown in the review pane)."""
+        self.dry_run = settings.dry_run_default
+        self.journal = journal or (service.writer.journal if service else MetadataJournal())
+        self.undo_preview: UndoPreview | None = None
+        self.reads = MetadataReads(host, self.service)
+        self.watcher = JournalWatcher(self.journal, self)
+        self.watcher.changed.connect(self.request_sync)
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_again = False
 
     # -- service -------------------------------------------------------------------------------
     def service(self) -> AsyncMetadataService:
         """The metadata service, started on first use (raises ExifToolError if unavailable)."""
         if self._service is None:
             pool = ExifToolPool(size=2)
-            writer = MetadataWriter(pool, settings=self.ctrl.context.settings.metadata)
+            writer = MetadataWriter(pool, journal_dir=self.journal.root, settings=self.settings)
             self._service = AsyncMetadataService(writer)
         return self._service
 
@@ -97,76 +116,73 @@ class WriteController(QObject):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.busy_changed.emit(busy)
+        if not busy and self._sync_again:
+            self.request_sync()
 
-    # -- existing metadata -----------------------------------------------------------------------
-    def read_pending(self, path: str) -> bool:
-        """True while ``path`` waits for, or is in, a background metadata read."""
-        return path in self._reads or path == self._reading
-
-    def schedule_read(self, path: str, first: bool = False) -> None:
-        """Read the photo's current title, description and keywords in the background."""
-        if path == self._reading:
-            return
-        self.read_errors.pop(path, None)
-        self._reads[path] = None
-        if first:
-            self._reads.move_to_end(path, last=False)
-        if self._reader is None or self._reader.done():
-            with contextlib.suppress(RuntimeError):
-                self._reader = asyncio.get_running_loop().create_task(self._read_loop())
-
-    async def _read_loop(self) -> None:
-        while self._reads:
-            path, _ = self._reads.popitem(last=False)
-            self._reading = path
-            try:
-                await self.read_existing(path)
-            finally:
-                self._reading = None
-
-    async def read_existing(self, path: str) -> PhotoReview | None:
-        """Read one photo's metadata now and record it in its review."""
-        try:
-            meta = await self.service().read(path)
-        except (MetadataError, ExifToolError) as exc:
-            log.warning("reading %s: %s", path, exc)
-            self.read_errors[path] = str(exc)
-            if path in self.ctrl.session:
-                self.ctrl.reviews_changed.emit([path])
-            return None
-        if path not in self.ctrl.session:
-            return None
-        review = rv.set_existing(self.ctrl.session.get(path), meta.title, meta.description,
-                                 meta.keywords)
-        self.ctrl.put([review])
-        return review
-
-    # -- writing -------------------------------------------------------------------------------
     def _start(self, action: str) -> bool:
-        if self.busy or self.ctrl.run_state != "idle":
-            self.ctrl.notice.emit("warning", f"Cannot {action} while a tagging run or another "
-                                             f"write is in progress.")
+        if self.busy or not self.host.run_idle:
+            self.host.notify(Severity.WARNING, f"Cannot {action} while a tagging run or "
+                                               f"another write is in progress.")
             return False
         try:
             self.service()
         except ExifToolError as exc:
-            self.ctrl.notice.emit("error", str(exc))
+            self.host.notify(Severity.ERROR, str(exc))
             return False
         return True
 
+    # -- the journal ---------------------------------------------------------------------------
+    def request_sync(self) -> None:
+        """Check the journal soon (a watcher event, the window activated, a folder opened)."""
+        if self.busy or (self._sync_task is not None and not self._sync_task.done()):
+            self._sync_again = True
+            return
+        self._sync_again = False
+        try:
+            self._sync_task = asyncio.get_running_loop().create_task(self.sync_with_journal())
+        except RuntimeError:
+            self._sync_task = None
+
+    async def sync_with_journal(self) -> None:
+        """Photos whose write was undone (here or by the CLI) are approved again and show what
+        they hold now; "Undo last write" learns what it would restore."""
+        written = {r.path: r.batch_id for r in self.host.session.in_state("written")
+                   if r.batch_id}
+        try:
+            facts = await run_blocking(read_facts, self.journal, set(written.values()))
+        except OSError as exc:
+            log.warning("reading the write journal: %s", exc)
+            return
+        for path, batch_id in written.items():
+            if batch_id in facts.undone:
+                await self._restore_review(path)
+        watched = set(written.values()) - facts.undone
+        if facts.last is not None:
+            watched.add(facts.last.batch_id)
+        self.watcher.watch_batches(watched)
+        if facts.last != self.undo_preview:
+            self.undo_preview = facts.last
+            self.undo_changed.emit(facts.last)
+        if facts.undone:
+            await self.host.save_now()
+        if self._sync_again and not self.busy:
+            self._sync_again = False
+            await self.sync_with_journal()
+
+    # -- writing -------------------------------------------------------------------------------
     async def write_approved(self) -> WriteSummary | None:
         """Write every approved photo (dry run: only plan); returns the summary."""
-        approved = self.ctrl.session.in_state("approved")
+        approved = self.host.session.in_state("approved")
         if not approved:
-            self.ctrl.notice.emit("info", "No approved photos to write: approve proposals first "
-                                          "(A), then write.")
+            self.host.notify(Severity.INFO, "No approved photos to write: approve proposals "
+                                            "first (A), then write.")
             return None
         if not self._start("write"):
             return None
         self._set_busy(True)
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        written_at = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            proposals = [rv.to_proposal(r, tagged_at=stamp) for r in approved]
+            proposals = [rv.to_proposal(r, written_at=written_at) for r in approved]
             if self.dry_run:
                 summary = await self._dry_run(proposals)
             else:
@@ -193,35 +209,42 @@ class WriteController(QObject):
         return summary
 
     async def _write(self, proposals: list[Proposal]) -> WriteSummary:
-        self.ctrl.undo_stack.clear()  # review edits cannot be undone across a write
+        self.host.drop_edit_history()  # review edits cannot be undone across a write
+        loop = asyncio.get_running_loop()
+        cancel = threading.Event()
         summary = WriteSummary(kind="write", photos=len(proposals))
         recorded: set[str] = set()
 
-        def on_result(outcome: WriteOutcome) -> None:
-            if outcome.path not in recorded:
-                recorded.add(outcome.path)
-                self._record_outcome(outcome, summary)
+        def on_result(outcome: WriteOutcome) -> None:  # on a writer thread
+            loop.call_soon_threadsafe(self._record_outcome, outcome, summary, batch_id, recorded)
 
-        result = await self.service().write_batch(
-            proposals, on_result=on_result,
-            description=f"Tagging workspace: {len(proposals)} approved photo(s)")
-        summary.batch_id = result.batch_id
-        self.last_batch_id = result.batch_id
+        batch = self.service().writer.open_batch(
+            on_result, cancel, description=f"Tagging workspace: {len(proposals)} approved "
+                                           f"photo(s)")
+        batch_id = summary.batch_id = batch.batch_id
+        for proposal in proposals:
+            batch.submit(proposal)
+        try:
+            result = await run_blocking(batch.close)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
         for outcome in result.outcomes:  # any outcome whose callback has not run yet
-            on_result(outcome)
-        fixed = [PhotoReview.model_validate({**r.model_dump(), "batch_id": result.batch_id})
-                 for r in self.ctrl.session.in_state("written") if r.batch_id == PENDING_BATCH]
-        self.ctrl.put(fixed)
-        await self.ctrl.persistence.flush(self.ctrl.session)
+            self._record_outcome(outcome, summary, batch_id, recorded)
+        summary.batch_id = result.batch_id  # None when no file needed a change
+        await self.host.save_now()
+        self.request_sync()
         return summary
 
-    def _record_outcome(self, outcome: WriteOutcome, summary: WriteSummary) -> None:
+    def _record_outcome(self, outcome: WriteOutcome, summary: WriteSummary, batch_id: str,
+                        recorded: set[str]) -> None:
         path = outcome.path
-        if path not in self.ctrl.session:
+        if path in recorded or path not in self.host.session:
             return
-        review = self.ctrl.session.get(path)
+        recorded.add(path)
+        review = self.host.session.get(path)
         if review.state != "approved":
-            return  # already recorded
+            return
         name = Path(path).name
         if outcome.status in ("written", "unchanged"):
             if outcome.status == "written":
@@ -231,35 +254,51 @@ class WriteController(QObject):
                 summary.unchanged += 1
             summary.notes.extend(f"{name}: {n}" for n in outcome.notes)
             try:
-                self.ctrl.put([rv.mark_written(review, PENDING_BATCH)])
+                # Only a changed file is in the journal; an unchanged one has nothing to undo.
+                self.host.put([rv.mark_written(
+                    review, batch_id if outcome.status == "written" else None)])
             except ReviewError:
                 log.warning("%s was written but its review changed meanwhile", path)
+                return
+            self.reads.schedule(path)  # show (and export) what the file holds now
         elif outcome.status == "cancelled":
             summary.cancelled += 1
         else:
             reason = outcome.reason or outcome.status
             summary.failures.append((name, reason))
-            self.ctrl.put([rv.mark_write_failed(review, reason)])
+            self.host.put([rv.mark_write_failed(review, reason)])
 
-    async def undo_last_write(self) -> WriteSummary | None:
-        """Restore the previous metadata of the photos changed by the last write."""
+    # -- undo ----------------------------------------------------------------------------------
+    async def undo_last_write(self, expected: str | None = None) -> WriteSummary | None:
+        """Restore the previous metadata of the photos changed by the newest write.
+
+        ``expected`` is the batch the user confirmed; if the newest write is another one by now
+        (the CLI wrote or undid meanwhile), nothing is undone and the user is told.
+        """
         if self.dry_run:
-            self.ctrl.notice.emit("warning", "Dry run is on: nothing is written, so there is "
-                                             "no write to undo. Turn dry run off first.")
+            self.host.notify(Severity.WARNING, "Dry run is on: nothing is written, so there is "
+                                               "no write to undo. Turn dry run off first.")
             return None
         if not self._start("undo a write"):
             return None
         service = self.service()
-        batch_id = self.last_batch_id or await run_blocking(service.writer.journal.last_undoable)
+        batch_id = await run_blocking(self.journal.last_undoable)
         if batch_id is None:
-            self.ctrl.notice.emit("info", "There is no write to undo.")
+            self.host.notify(Severity.INFO, "There is no write to undo.")
+            self.request_sync()
+            return None
+        if expected is not None and batch_id != expected:
+            self.host.notify(Severity.WARNING, "The newest write changed since you confirmed "
+                                               "(the command line wrote or undid meanwhile): "
+                                               "nothing was undone. Check Undo last write again.")
+            self.request_sync()
             return None
         self._set_busy(True)
         summary = WriteSummary(kind="undo", batch_id=batch_id)
         try:
             result = await service.undo(batch_id)
         except (AlreadyUndoneError, JournalError, MetadataError, ExifToolError) as exc:
-            self.ctrl.notice.emit("error", str(exc))
+            self.host.notify(Severity.ERROR, str(exc))
             self._set_busy(False)
             return None
         try:
@@ -272,44 +311,53 @@ class WriteController(QObject):
                 else:
                     summary.failures.append((Path(outcome.path).name,
                                              outcome.reason or outcome.status))
-            for review in self.ctrl.session.in_state("written"):
+            for review in self.host.session.in_state("written"):
                 if review.batch_id == batch_id:
                     await self._restore_review(review.path)
-            if self.last_batch_id == batch_id:
-                self.last_batch_id = None
-            await self.ctrl.persistence.flush(self.ctrl.session)
+            await self.host.save_now()
         finally:
             self._set_busy(False)
+        self.request_sync()
         self.write_finished.emit(summary)
         return summary
 
     async def _restore_review(self, path: str) -> None:
-        if path not in self.ctrl.session:
+        if path not in self.host.session:
             return
-        review = self.ctrl.session.get(path)
-        if review.state != "written":
-            return
+        review = self.host.session.get(path)
         try:
             meta = await self.service().read(path)
-            after = rv.mark_unwritten(review, meta.title, meta.description, meta.keywords)
         except (MetadataError, ExifToolError) as exc:
             log.warning("re-reading %s after undo: %s", path, exc)
-            after = rv.mark_unwritten(review, None, None, [])
-        self.ctrl.put([after])
+            if review.state == "written":
+                self.host.put([rv.mark_unwritten(review, None, None, [])])
+            return
+        if review.state == "written":
+            self.host.put([rv.mark_unwritten(review, meta.title, meta.description,
+                                             meta.keywords)])
+        else:  # reopened for review meanwhile: it still shows what the file holds
+            self.host.put([rv.set_existing(review, meta.title, meta.description,
+                                           meta.keywords)])
 
     # -- export ----------------------------------------------------------------------------------
     async def export(self, jsonl_path: Path, markdown_path: Path) -> None:
-        """Save the batch as JSONL (one photo a line) and a Markdown summary."""
-        folder = str(self.ctrl.folder) if self.ctrl.folder else ""
-        await run_blocking(write_exports, list(self.ctrl.session), folder, jsonl_path,
+        """Save the batch as JSONL (one photo a line) and a Markdown summary; written photos
+        are exported with what their files hold (read back now where not known yet)."""
+        unread = [r.path for r in self.host.session.in_state("written")
+                  if not r.existing_loaded]
+        if unread:
+            await self.reads.read_now(unread)
+        folder = str(self.host.folder) if self.host.folder else ""
+        await run_blocking(write_exports, list(self.host.session), folder, jsonl_path,
                            markdown_path)
 
     async def shutdown(self) -> None:
-        self._reads.clear()  # the reader finishes its current file and stops
-        if self._reader is not None:
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(self._reader, 30)
+        await self.reads.shutdown()
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
         if self._service is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await self._service.close()
+            except Exception as exc:  # closing must not stop the rest of the shutdown
+                log.debug("closing ExifTool: %s", exc)
             self._service = None

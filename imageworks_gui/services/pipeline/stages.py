@@ -8,10 +8,10 @@ from typing import Any
 from imageworks_gui.core.keywords import (
     KEYWORDS_JSON_SCHEMA,
     KeywordParseError,
-    clean_answer,
     keywords_from_answer,
 )
 from imageworks_gui.core.prompts import StagePrompt
+from imageworks_gui.core.prose import ProseError, prose_from_answer
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendRequestError
 
@@ -52,8 +52,15 @@ async def _ask(client: BackendClient, prompt: StagePrompt, image_url: str,
 
 async def run_text_stage(client: BackendClient, stage: str, prompt: StagePrompt, image_url: str,
                          **values: object) -> str:
-    """Caption or description: the cleaned text (reasoning blocks, fences, quotes removed)."""
-    text = clean_answer(await _ask(client, prompt, image_url, **values))
+    """Caption or description: the prose the model meant (reasoning blocks, fences, quotes
+    removed; the text field of a JSON answer). An answer that is data, not prose, fails the
+    stage with the reason."""
+    answer = await _ask(client, prompt, image_url, **values)
+    try:
+        text = prose_from_answer(answer, stage)
+    except ProseError as exc:
+        raise StageError(f"model {client.entry.name!r}: {exc}; the {stage} was not used. Try "
+                         f"again, or give the {stage} prompt a plain-text instruction") from exc
     if not text:
         raise StageError(f"model {client.entry.name!r} returned an empty {stage}: check its "
                          f"prompt profile and max_tokens")
