@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +25,9 @@ from imageworks_gui.core.metadata_tags import (
     truncate_utf8,
 )
 from imageworks_gui.core.metadata_tags import fold as _fold
+from imageworks_gui.core.raw_embedded import RATING, RawEmbedded, respell
 from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.core.sidecars import SIDECAR_FOR, adobe_name
 
 __all__ = [
     "ALL_TAGS", "IPTC_CAPTION_MAX_BYTES", "IPTC_KEYWORD_MAX_BYTES", "IPTC_TITLE_MAX_BYTES",
@@ -131,6 +134,11 @@ class PhotoMetadata(BaseModel):
     iptc_keywords: list[str] = Field(default_factory=list)
     tags_list: list[str] = Field(default_factory=list)
     provenance: Provenance | None = None
+    embedded: RawEmbedded | None = None
+    """What the RAW file itself holds when its metadata goes to a sidecar (counts as existing)."""
+    rating: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    """Things the user should know about where this photo's metadata goes."""
 
     @classmethod
     def from_tags(
@@ -149,14 +157,19 @@ class PhotoMetadata(BaseModel):
 
         subject = as_list(known.get(Tag.SUBJECT))
         iptc = as_list(known.get(Tag.IPTC_KEYWORDS))
+        raw = fields.get("embedded")
+        raw = raw if isinstance(raw, RawEmbedded) else RawEmbedded()
+        rating = normalise_tag_value(RATING, values.get(RATING))
         return cls(
             path=path,
             target=target,
             values=known,
-            title=text(Tag.TITLE, Tag.IPTC_TITLE),
-            description=text(Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION),
+            title=text(Tag.TITLE, Tag.IPTC_TITLE) or raw.title,
+            description=text(Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION)
+            or raw.description,
             alt_text=text(Tag.ALT_TEXT),
-            keywords=_union(subject, iptc),
+            keywords=_union(_union(subject, iptc), raw.keywords),
+            rating=(rating if isinstance(rating, str) else None) or raw.rating,
             hierarchical=as_list(known.get(Tag.HIERARCHICAL)),
             iptc_keywords=iptc,
             tags_list=as_list(known.get(Tag.TAGS_LIST)),
@@ -279,6 +292,40 @@ def _text_edits(
     return edits
 
 
+def _raw_sidecar_edits(
+    original: PhotoMetadata, proposal: Proposal, raw: RawEmbedded,
+    carried: dict[str, TagValue], content: list[TagEdit], notes: list[str],
+) -> list[TagEdit]:
+    """A RAW's own values go into the sidecar being created for it (before the proposal's), so
+    programs that read only the sidecar still see them; a new Adobe-style sidecar records which
+    photo it belongs to, so a later same-name photo never shares it."""
+    edited = {edit.tag: edit for edit in content}
+    out = list(content)
+    for tag, value in carried.items():
+        edit = edited.get(tag)
+        if isinstance(value, list):
+            items = _union(value, edit.items if edit is not None else [])
+            merged = TagEdit(tag=tag, mode="add", before=None, after=items, items=items)
+            out = [merged if e is edit else e for e in out] if edit else [*out, merged]
+        elif edit is None:
+            out.append(TagEdit(tag=tag, mode="set", before=None, after=value))
+    if carried:
+        notes.append(f"the RAW's own {raw.summary() or 'metadata'} copied into the new sidecar "
+                     f"(the RAW itself is never changed)")
+    for label, own, proposed, written in (
+            ("title", raw.title, proposal.title, Tag.TITLE in edited),
+            ("description", raw.description, proposal.description, Tag.DESCRIPTION in edited)):
+        if own and proposed and not written and not original.values.get(
+                Tag.TITLE if label == "title" else Tag.DESCRIPTION):
+            notes.append(f"the RAW itself already has a {label}; the proposed one was not "
+                         "written (approve an overwrite to replace it in the sidecar)")
+    target, photo = PurePath(original.target), PurePath(original.path)
+    if not original.target_exists and target.name.casefold() == adobe_name(photo.name).casefold():
+        out.append(TagEdit(tag=SIDECAR_FOR, mode="set", before=None,
+                           after=photo.suffix.lstrip(".")))
+    return out
+
+
 def plan_changes(
     original: PhotoMetadata, proposal: Proposal, settings: MetadataSettings
 ) -> ChangePlan:
@@ -290,8 +337,9 @@ def plan_changes(
     changes. A plan with no edits means the file is left alone.
     """
     values = original.values
-    notes: list[str] = []
+    notes: list[str] = list(original.notes)
     edits: list[TagEdit | None] = []
+    raw = original.embedded or RawEmbedded()
 
     title = clean_line(proposal.title or "")
     if title and (not original.title or proposal.overwrite_title or settings.overwrite_title):
@@ -312,7 +360,9 @@ def plan_changes(
     hierarchical = as_list(values.get(Tag.HIERARCHICAL))
     tags_list = as_list(values.get(Tag.TAGS_LIST))
     flat, paths = _split_keywords(proposal.keywords)
-    known_leaves = [*subject, *iptc, *(p.rsplit("|", 1)[-1] for p in hierarchical),
+    flat = respell(flat, raw.keywords)
+    known_leaves = [*subject, *iptc, *raw.keywords, *(p.rsplit("|", 1)[-1] for p in
+                                                      [*hierarchical, *raw.hierarchical]),
                     *(t.rsplit("/", 1)[-1] for t in tags_list)]
     new_flat = _missing(known_leaves, flat)
     prefix = clean_line(settings.hierarchy_prefix or "").strip("|")
@@ -333,14 +383,18 @@ def plan_changes(
                           [k for k in iptc_new if k not in too_long]))
     edits.append(_add(Tag.HIERARCHICAL, values.get(Tag.HIERARCHICAL),
                       _missing(hierarchical, paths)))
-    if tags_list:
+    carried = raw.carried_values() if original.is_raw and not original.target_exists else {}
+    if tags_list or carried.get(Tag.TAGS_LIST):
         # digiKam keeps full paths ("AI/tree"); plain keywords go in as they are.
         in_paths = {_fold(part) for p in paths for part in p.split("|")}
         wanted = [p.replace("|", "/") for p in paths]
         wanted += [k for k in new_flat if _fold(k) not in in_paths]
-        edits.append(_add(Tag.TAGS_LIST, values.get(Tag.TAGS_LIST), _missing(tags_list, wanted)))
+        edits.append(_add(Tag.TAGS_LIST, values.get(Tag.TAGS_LIST),
+                          _missing([*tags_list, *as_list(carried.get(Tag.TAGS_LIST))], wanted)))
 
     content = [edit for edit in edits if edit is not None]
+    if content and original.is_raw:
+        content = _raw_sidecar_edits(original, proposal, raw, carried, content, notes)
     if content and original.has_iptc and any(e.tag.startswith("IPTC:") for e in content):
         # Without the UTF-8 coded character set, readers garble non-ASCII IPTC text.
         charset = _set(Tag.IPTC_CHARSET, values.get(Tag.IPTC_CHARSET), "UTF8")

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from imageworks_gui.core.metadata import PhotoMetadata, is_raw_path
+from imageworks_gui.core.raw_embedded import EXTRA_READ_ARGS, RawEmbedded
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
+from imageworks_gui.services.metadata.sidecars import resolve_sidecar
 
 EMBEDDED_TYPES = frozenset({"JPG", "TIF", "PNG", "WEBP", "HEIC", "HEIF", "AVIF", "JXL", "DNG"})
 """ExifTool file types whose metadata we write into the file itself."""
@@ -22,23 +24,6 @@ READ_ARGS: tuple[str, ...] = (
 
 class MetadataError(Exception):
     """A per-file problem with a message that says what failed, why, and what to do."""
-
-
-def sidecar_paths(photo: str | os.PathLike[str]) -> dict[str, Path]:
-    """Sidecar names by style: adobe ``IMG_1.xmp``, darktable ``IMG_1.CR2.xmp``."""
-    path = Path(os.path.abspath(photo))
-    return {"adobe": path.with_suffix(".xmp"), "darktable": path.with_name(path.name + ".xmp")}
-
-
-def existing_sidecars(photo: str | os.PathLike[str]) -> dict[str, Path]:
-    """The sidecars that exist for ``photo`` (``.xmp`` or ``.XMP``), by style."""
-    found: dict[str, Path] = {}
-    for style, candidate in sidecar_paths(photo).items():
-        for variant in (candidate, candidate.with_suffix(".XMP")):
-            if variant.is_file():
-                found[style] = variant
-                break
-    return found
 
 
 def uses_sidecar(photo: str | os.PathLike[str], settings: MetadataSettings) -> bool:
@@ -95,14 +80,20 @@ def read_metadata(
     settings = settings or MetadataSettings()
     photo = os.path.abspath(os.fspath(path))
     check_photo(photo)
-    sidecars = existing_sidecars(photo)
-    sidecar_names = [str(p) for p in sidecars.values()]
+    sidecar_names: list[str] = []
+    raw_fields: dict[str, Any] = {}
     if uses_sidecar(photo, settings):
-        chosen = sidecars.get(settings.sidecar_style) or next(iter(sidecars.values()), None)
-        if chosen is None:
-            target = str(sidecar_paths(photo)[settings.sidecar_style])
-            return PhotoMetadata.from_tags(photo, target, {}, target_exists=False, is_raw=True,
-                                           sidecars=[])
+        choice, chosen, existing = resolve_sidecar(pool, photo, settings)
+        if choice.refused:
+            raise MetadataError(choice.refused)
+        # A shared Adobe-style name is this photo's sidecar only when it says so.
+        sidecar_names = [str(p) for style, p in existing.items() if style == "darktable"
+                         or not choice.shared_with or choice.owner_of_adobe == Path(photo).name]
+        notes = [choice.note] if choice.note else []
+        raw_fields = {"embedded": read_embedded(pool, photo, notes), "notes": notes}
+        if not choice.exists:
+            return PhotoMetadata.from_tags(photo, str(chosen), {}, target_exists=False,
+                                           is_raw=True, sidecars=sidecar_names, **raw_fields)
         target = os.path.realpath(chosen)
         st = check_photo(target)
         record = _run_read(pool, target)
@@ -127,12 +118,28 @@ def read_metadata(
         target_exists=True,
         is_raw=uses_sidecar(photo, settings),
         sidecars=sidecar_names,
+        **raw_fields,
         size=st.st_size,
         mtime_ns=st.st_mtime_ns,
         has_xmp=any(key.startswith("XMP-") for key in record),
         has_iptc=any(key.startswith("IPTC:") for key in record),
         has_exif="File:ExifByteOrder" in record,
     )
+
+
+def read_embedded(pool: ExifToolPool, photo: str, notes: list[str]) -> RawEmbedded:
+    """What the RAW file itself holds; a RAW ExifTool cannot read adds a note, not an error."""
+    try:
+        records, result = pool.execute_json([*READ_ARGS, *EXTRA_READ_ARGS, file_arg(photo)])
+    except (ExifToolError, ValueError) as exc:
+        records, reason = [], str(exc)
+    else:
+        reason = "; ".join(e.removeprefix("Error: ") for e in result.errors)
+    if not records or reason:
+        notes.append(f"the RAW's own metadata could not be read ({reason or 'no output'}); "
+                     "only its sidecar was taken into account")
+        return RawEmbedded()
+    return RawEmbedded.from_record(records[0])
 
 
 def read_tag_values(pool: ExifToolPool, target: str) -> dict[str, Any]:
