@@ -12,7 +12,7 @@ from imageworks_gui.core.metadata_tags import Tag, TagValue, as_list, fold, norm
 
 RATING = "XMP-xmp:Rating"
 EXIF_RATING = "IFD0:Rating"
-EXTRA_READ_ARGS = ("-IFD0:Rating",)
+EXTRA_READ_ARGS = ("-IFD0:Rating", "-ExifTool:Error")
 """Read from the RAW besides the usual tags (XMP Rating comes with ``-XMP:all``)."""
 
 CAMERA_PLACEHOLDERS = frozenset(

@@ -8,6 +8,7 @@ from pathlib import PurePath
 from typing import Literal
 
 from imageworks_gui.core.metadata_tags import RAW_EXTENSIONS
+from imageworks_gui.core.write_risks import WriteRisk
 
 SidecarStyle = Literal["adobe", "darktable"]
 CollisionPolicy = Literal["per_file", "refuse"]
@@ -156,3 +157,12 @@ def _per_file_note(name: str, adobe: str | None, owner: str | None, shared: str)
         why = f"{adobe} could belong to {name} or {shared}, so it is left alone"
     return (f"{why}: this photo's metadata goes to {per_file} (darktable, digiKam and Immich "
             "read it; Lightroom and Capture One do not)")
+
+
+def assess_sidecar(choice: SidecarChoice) -> list[WriteRisk]:
+    """The sidecar-collision risks of a choice, in the style of ``assess_in_file``."""
+    if choice.refused:
+        return [WriteRisk("sidecar_collision", None, "refuse", choice.refused)]
+    if choice.note:
+        return [WriteRisk("sidecar_collision", None, "warn", choice.note)]
+    return []

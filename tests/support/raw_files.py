@@ -1,4 +1,4 @@
-"""RAW files with camera metadata inside (TIFF-structured, as NEF and DNG are), for sidecar tests."""
+"""RAW files with camera metadata inside (TIFF-structured, as NEF and DNG are)."""
 
 from __future__ import annotations
 

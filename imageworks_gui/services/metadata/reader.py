@@ -134,7 +134,9 @@ def read_embedded(pool: ExifToolPool, photo: str, notes: list[str]) -> RawEmbedd
     except (ExifToolError, ValueError) as exc:
         records, reason = [], str(exc)
     else:
-        reason = "; ".join(e.removeprefix("Error: ") for e in result.errors)
+        reason = "; ".join([*(e.removeprefix("Error: ") for e in result.errors),
+                            *(str(r.get("ExifTool:Error")) for r in records[:1]
+                              if r.get("ExifTool:Error"))])
     if not records or reason:
         notes.append(f"the RAW's own metadata could not be read ({reason or 'no output'}); "
                      "only its sidecar was taken into account")
