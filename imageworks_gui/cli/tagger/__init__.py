@@ -1,4 +1,4 @@
-"""`imageworks-personal-tagger`: tag photos from the command line (run, apply, undo)."""
+"""`imageworks-personal-tagger`: tag photos from the command line (run, apply, undo, check)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command lives in its own module and registers itself on ``app``.
-    from imageworks_gui.cli.tagger import run_cmd, write_cmds  # noqa: F401
+    from imageworks_gui.cli.tagger import check_cmd, run_cmd, write_cmds  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,127 @@
+"""`check`: what Lightroom, digiKam/Immich and darktable see, before and after; never writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from imageworks_gui.cli.tagger import _register_commands, app
+from imageworks_gui.core.tagging import TagResult, to_journal_line
+from tests.support import metadata_fixtures
+from tests.support import photos as ph
+from tests.support import raw_files as rf
+
+runner = CliRunner()
+_register_commands()
+app_dirs = metadata_fixtures.app_dirs
+photos = metadata_fixtures.photos
+
+
+def invoke(*args: object) -> tuple[int, str]:
+    result = runner.invoke(app, [a if isinstance(a, str) else os.fspath(a) for a in args])
+    return result.exit_code, result.output
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and modification time, and the folder's own time."""
+    state = {os.fsdecode(p.name): (p.read_bytes(), p.stat().st_mtime_ns)
+             for p in folder.iterdir()}
+    state["."] = (b"", folder.stat().st_mtime_ns)
+    return state
+
+
+def block(output: str, name: str) -> str:
+    """The report lines of the file whose path ends with ``name``."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(name))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")),
+               len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_check_reports_each_program_and_flags_a_sidecar_collision(photos):
+    canon, dng = rf.cr2(photos), rf.dng_with_xmp(photos)
+    rf.lightroom_sidecar(photos / "IMG_0001.xmp", "CR2", "Lightroom title")
+    nef = rf.nef_with_iptc(photos)
+    jpeg = ph.lightroom_jpeg(photos)
+    before = snapshot(photos)
+    code, output = invoke("check", canon, dng, nef, jpeg, "--title", "A [red]harbour[/red]",
+                          "--keyword", "boat", "--keyword", "AI|sea")
+    assert code == 1, output  # the DNG would not be seen by Lightroom: a problem
+    assert snapshot(photos) == before  # nothing was modified, nothing was created
+
+    cr2_report = block(output, "IMG_0001.CR2")
+    assert "Lightroom Classic reads IMG_0001.xmp" in cr2_report
+    assert "before: title 'Lightroom title'; no description; no keywords" in cr2_report
+    assert "after:  title 'Lightroom title'; no description; keywords: boat, AI, sea; " \
+           "lr:hierarchicalSubject: AI|sea" in cr2_report
+    assert "darktable reads IMG_0001.CR2.xmp (missing)" in cr2_report
+    assert "!" not in cr2_report
+
+    dng_report = block(output, "IMG_0001.DNG")
+    assert "metadata goes to: " + str(photos / "IMG_0001.DNG.xmp") in dng_report
+    assert "! sidecar_collision (warn): IMG_0001.xmp belongs to IMG_0001.CR2" in dng_report
+    assert "Lightroom Classic reads IMG_0001.DNG" in dng_report
+
+    nef_report = block(output, "DSC_0001.NEF")
+    assert "before: no title; description 'Harbour at dawn, Île de Ré'; keywords: Boat, " \
+           "Harbour" in nef_report  # the NEF's own IPTC
+    assert "after:  title 'A [red]harbour[/red]'; description 'Harbour at dawn, Île de Ré';" \
+           " keywords: Boat, Harbour, AI, sea" in nef_report  # printed literally, kept
+    assert "lost" not in nef_report
+
+    jpeg_report = block(output, "lightroom.jpg")
+    assert "keywords: Places, Europe, Switzerland, Café, 東京, boat, AI, sea" in jpeg_report
+    assert "planned: IPTC:Keywords: + boat, AI, sea" in jpeg_report
+    assert "Checked 4 file(s): 1 with problems" in output
+
+
+def test_check_with_a_results_file_and_hostile_names(photos, tmp_path):
+    names = ["IMG[red] é.jpg", "-leading.jpg", os.fsdecode(b"caf\xe9.jpg"), "x" * 200 + ".jpg"]
+    files = [ph.make_image(photos / name) for name in names]
+    # ASCII-escaped JSON carries the undecodable byte of the name (as the journal does).
+    lines = [json.dumps(json.loads(to_journal_line(TagResult(
+        path=str(f), status="ok", caption=f"Title {i}", keywords=["tree"]))))
+        for i, f in enumerate(files)]
+    results = tmp_path / "r.jsonl"
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = snapshot(photos)
+    code, output = invoke("check", *files, "--results", results)
+    assert code == 0, output
+    assert snapshot(photos) == before
+    assert "IMG[red] é.jpg" in output and "-leading.jpg" in output and "caf\ufffd.jpg" in output
+    assert output.count("after:  title 'Title 0'; no description; keywords: tree") == 3
+    assert "Checked 4 file(s): nothing would be lost" in output
+
+
+def test_check_flags_values_iptc_cannot_take_and_missing_or_broken_files(photos):
+    legacy = ph.make_image(photos / "category.jpg")
+    # Another program wrote a Category longer than IPTC's 3 bytes (-m lets ExifTool do so).
+    ph.exiftool("-overwrite_original", "-m", "-IPTC:Category=Category", "-IPTC:Keywords=old",
+                legacy)
+    broken = photos / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe1 not a jpeg")
+    before = snapshot(photos)
+    code, output = invoke("check", legacy, broken, photos / "gone.jpg", "--keyword", "new")
+    assert code == 1
+    assert snapshot(photos) == before
+    assert "iptc_over_limit IPTC:Category" in block(output, "category.jpg")
+    broken_report = block(output, "broken.jpg")
+    assert "! unsafe_file (refuse)" in broken_report
+    assert "error: the write would fail" in broken_report
+    assert "file is missing" in block(output, "gone.jpg")
+
+
+def test_check_without_a_plan_and_usage_errors(photos, tmp_path):
+    photo = ph.make_image(photos / "plain.jpg")
+    code, output = invoke("check", photo)
+    assert code == 0 and "no planned write" in output and "after:" not in output
+    code, output = invoke("check", photo, "--results", tmp_path / "none.jsonl")
+    assert code == 2 and "no such results file" in output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n" + json.dumps({"path": str(photo)}) + "\n", encoding="utf-8")
+    code, output = invoke("check", photo, "--results", bad)
+    assert "bad.jsonl:1" in output
