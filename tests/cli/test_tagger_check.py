@@ -125,3 +125,40 @@ def test_check_without_a_plan_and_usage_errors(photos, tmp_path):
     bad.write_text("{not json\n" + json.dumps({"path": str(photo)}) + "\n", encoding="utf-8")
     code, output = invoke("check", photo, "--results", bad)
     assert "bad.jsonl:1" in output
+
+
+def test_apply_shows_and_keeps_what_the_raw_itself_holds(photos, tmp_path):
+    nef = rf.nef_with_iptc(photos)
+    raw_bytes = nef.read_bytes()
+    line = to_journal_line(TagResult(path=str(nef), status="ok", caption="Boats",
+                                     description="A proposed description",
+                                     keywords=["boat", "gulls"]))
+    results = tmp_path / "r.jsonl"
+    results.write_text(line + "\n", encoding="utf-8")
+    code, output = invoke("apply", results, "--dry-run")
+    assert code == 0, output
+    assert "in the RAW itself: description, 2 keywords" in output
+    assert "already has a description" in output
+    assert "XMP-dc:Description: 'Harbour at dawn, Île de Ré'" in output  # the RAW's, kept
+    code, output = invoke("apply", results)
+    assert code == 0, output
+    assert "+1: gulls" in output and "copied into the new sidecar" in output
+    sidecar = ph.exiv2_read(photos / "DSC_0001.xmp")
+    assert sidecar["Xmp.dc.description"] == "Harbour at dawn, Île de Ré"
+    assert sidecar["Xmp.dc.subject"] == ["Boat", "Harbour", "gulls"]
+    assert nef.read_bytes() == raw_bytes
+
+
+def test_run_output_tells_what_the_raw_already_had(photos, capsys):
+    from imageworks_gui.cli.tagger.write_cmds import write_results_for_run
+    from imageworks_gui.core.settings import Settings
+
+    nef = rf.nef_with_iptc(photos)
+    result = TagResult(path=str(nef), status="ok", description="A proposed description",
+                       keywords=["gulls"])
+    assert write_results_for_run([result], Settings()) == 0
+    printed = capsys.readouterr()
+    text = printed.out + printed.err
+    assert "already has a description" in text and "copied into the new sidecar" in text
+    assert ph.exiv2_read(photos / "DSC_0001.xmp")["Xmp.dc.description"] == \
+        "Harbour at dawn, Île de Ré"

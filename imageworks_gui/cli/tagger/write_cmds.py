@@ -96,12 +96,14 @@ def _dry_run(writer: MetadataWriter, items: list[tuple[TagResult, Path]]) -> int
     for result, path in items:
         proposal = proposal_from_result(result, path)
         try:
-            plan = plan_changes(read_metadata(writer.pool, path, writer.settings), proposal,
-                                writer.settings)
+            meta = read_metadata(writer.pool, path, writer.settings)
+            plan = plan_changes(meta, proposal, writer.settings)
         except MetadataError as exc:
             failed += 1
             out.print(f"[red]error    [/] {exc}")
             continue
+        if meta.embedded is not None and not meta.embedded.is_empty:
+            out.print(f"{path}: in the RAW itself: {meta.embedded.summary()}", markup=False)
         if plan.is_empty:
             out.print(f"[dim]unchanged[/] {path}  nothing new to write")
             continue
@@ -257,7 +259,7 @@ class RunMetadataWriter:
         return cls(settings.metadata, journal_path)
 
     def _report(self, outcome: WriteOutcome) -> None:
-        if outcome.status != "written":
+        if outcome.status != "written" or outcome.notes:
             with self._lock:
                 print_outcome(outcome, err)
         if outcome.status in ("written", "unchanged"):
