@@ -79,6 +79,7 @@ class PreviewLabel(QLabel):
 
 def _existing_label() -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # the photo's own texts are untrusted
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -181,6 +182,15 @@ class ReviewPane(QWidget):
         self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.provenance.setStyleSheet("color: gray;")
         form.addWidget(self.provenance)
+        self.notes = QLabel()
+        """Write warnings for this photo (the ``check`` command's) and where its metadata goes."""
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)  # paths and tag values: untrusted
+        self.notes.setWordWrap(True)
+        self.notes.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notes.setStyleSheet("color: #b26a00;")
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes.hide()
+        form.addWidget(self.notes)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -258,6 +268,11 @@ class ReviewPane(QWidget):
         if not self.description_edit.hasFocus() or review is None:
             self.description_edit.setPlainText(review.proposed_description or ""
                                                if review else "")
+
+    def set_notes(self, lines: list[str]) -> None:
+        """Show the photo's write warnings and notes (none: hidden)."""
+        self.notes.setText("\n".join(lines))
+        self.notes.setVisible(bool(lines))
 
     def set_preview(self, image: QImage | None, text: str = "") -> None:
         self.preview.set_image(image, text or "Loading preview…")

@@ -289,6 +289,7 @@ class TaggingWorkspace(QWidget):
             # What the file holds now is shown before any tagging (read off the UI thread).
             self.controller.writer.schedule_read(path, first=True)
         self.review_pane.show_review(review, self._unread_text(path))
+        self.review_pane.set_notes(self.controller.writer.photo_notes.get(path or "", []))
         if path is None or review is None:
             return
         self.preview.show(path, self.loader.image(path))
@@ -313,6 +314,7 @@ class TaggingWorkspace(QWidget):
         if current is not None and current in paths:
             self.review_pane.show_review(self.controller.session.get(current),
                                          self._unread_text(current))
+            self.review_pane.set_notes(self.controller.writer.photo_notes.get(current, []))
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:

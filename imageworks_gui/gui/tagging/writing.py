@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from imageworks_gui.core import review as rv
-from imageworks_gui.core.metadata import Proposal
+from imageworks_gui.core.metadata import PhotoMetadata, Proposal
 from imageworks_gui.core.review import PhotoReview, ReviewError
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.metadata import (
@@ -78,6 +78,8 @@ class WriteController(QObject):
         self._reading: str | None = None
         self.read_errors: dict[str, str] = {}
         """Path -> why its current metadata could not be read (shown in the review pane)."""
+        self.photo_notes: dict[str, list[str]] = {}
+        """Path -> write warnings and where its metadata lives (shown in the review pane)."""
 
     # -- service -------------------------------------------------------------------------------
     def service(self) -> AsyncMetadataService:
@@ -136,10 +138,26 @@ class WriteController(QObject):
             return None
         if path not in self.ctrl.session:
             return None
+        self.photo_notes[path] = await self._photo_notes(path, meta)
         review = rv.set_existing(self.ctrl.session.get(path), meta.title, meta.description,
                                  meta.keywords)
         self.ctrl.put([review])
         return review
+
+    async def _photo_notes(self, path: str, meta: PhotoMetadata) -> list[str]:
+        """The same warnings ``check`` prints, plus what a RAW holds and where its sidecar is."""
+        try:
+            target, risks = await self.service().risks(path)
+        except (MetadataError, ExifToolError) as exc:
+            log.warning("assessing %s: %s", path, exc)
+            target, risks = meta.target, []
+        lines = [f"⚠ {risk.message}" for risk in risks]
+        if meta.embedded is not None and not meta.embedded.is_empty:
+            lines.append(f"In the RAW file itself: {meta.embedded.summary()}")
+        if target != meta.path:
+            state = "" if meta.target_exists else " (created on write)"
+            lines.append(f"Metadata goes to {Path(target).name}{state}")
+        return lines
 
     # -- writing -------------------------------------------------------------------------------
     def _start(self, action: str) -> bool:

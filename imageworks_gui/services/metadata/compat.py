@@ -185,6 +185,18 @@ def _lost(before: list[ProgramView], after: list[ProgramView]) -> list[str]:
     return lost
 
 
+def write_risks(pool: ExifToolPool, path: str | os.PathLike[str], settings: MetadataSettings
+                ) -> tuple[str, list[WriteRisk]]:
+    """The file a write of ``path`` goes to, and its risks: in-file ones (judged exactly as the
+    writer judges them) or, for a sidecar, a collision with another photo's sidecar."""
+    photo = Path(os.path.abspath(path))
+    if uses_sidecar(photo, settings):
+        choice, target, _ = resolve_sidecar(pool, photo, settings)
+        return str(target), assess_sidecar(choice)
+    dump = _read(pool, photo, ("-a", "-G1", "-s", "-XMP:all", "-EXIF:all", *DUMP_TAGS))
+    return str(photo), assess_in_file(dump, photo.suffix)
+
+
 def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Proposal | None,
                settings: MetadataSettings) -> CheckReport:
     """The compatibility report of one file; ``proposal`` is the planned write (or None)."""
@@ -196,14 +208,7 @@ def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Propo
         report.error = str(exc)
         return report
     report.before = program_views(pool, photo, settings)
-    if uses_sidecar(photo, settings):
-        choice, target, _ = resolve_sidecar(pool, photo, settings)
-        report.target = str(target)
-        report.risks += assess_sidecar(choice)
-    else:
-        report.target = str(photo)
-        dump = _read(pool, photo, ("-a", "-G1", "-s", "-XMP:all", "-EXIF:all", *DUMP_TAGS))
-        report.risks += assess_in_file(dump, photo.suffix)
+    report.target, report.risks = write_risks(pool, photo, settings)
     if proposal is None:
         return report
     with tempfile.TemporaryDirectory(prefix="imageworks-check-") as temp:
