@@ -125,28 +125,33 @@ def _iptc_bookkeeping(original: PhotoMetadata, content: list[TagEdit]) -> list[T
     values = original.values
     out: list[TagEdit] = []
     legacy = any(r.code == "iptc_legacy_charset" for r in original.risks)
-    if not legacy:
+    if not legacy and values.get(Tag.IPTC_CHARSET) is None:
         # Without the UTF-8 coded character set, readers garble non-ASCII IPTC text. Nothing
         # already there is re-encoded: it is ASCII or UTF-8 already.
-        charset = _set(Tag.IPTC_CHARSET, values.get(Tag.IPTC_CHARSET), "UTF8")
-        if charset is not None and values.get(Tag.IPTC_CHARSET) is None:
-            out.append(charset)
-            if values.get(Tag.IPTC_ENVELOPE) is None:
-                out.append(TagEdit(tag=Tag.IPTC_ENVELOPE, mode="set", after="4"))
-    if values.get(Tag.IPTC_APP_VERSION) is None and any(
-            e.tag in (Tag.IPTC_KEYWORDS, Tag.IPTC_TITLE, Tag.IPTC_CAPTION) for e in content):
+        out.append(TagEdit(tag=Tag.IPTC_CHARSET, mode="set", after="UTF8"))
+    # ExifTool adds the mandatory record versions where they lack (Photoshop omits the
+    # envelope's): recording them lets undo take them out again.
+    if values.get(Tag.IPTC_ENVELOPE) is None and (out or values.get(Tag.IPTC_CHARSET)):
+        out.append(TagEdit(tag=Tag.IPTC_ENVELOPE, mode="set", after="4"))
+    if values.get(Tag.IPTC_APP_VERSION) is None:
         out.append(TagEdit(tag=Tag.IPTC_APP_VERSION, mode="set", after="4"))
     return out
 
 
-def keep_toolkit(edits: list[TagEdit], values: dict[str, TagValue],
-                 has_xmp: bool) -> list[TagEdit]:
-    """``edits`` plus one that keeps the XMP toolkit name ExifTool would replace (when XMP
-    already existed and is edited): undo then has nothing to restore."""
-    if not has_xmp or not any(e.tag.startswith("XMP-") for e in edits):
-        return edits
-    toolkit = values.get(Tag.XMP_TOOLKIT)
-    return [*edits, TagEdit(tag=Tag.XMP_TOOLKIT, mode="set", before=toolkit, after=toolkit)]
+def keep_bookkeeping(edits: list[TagEdit], values: dict[str, TagValue],
+                     has_xmp: bool) -> list[TagEdit]:
+    """``edits`` plus edits that keep what ExifTool would change by itself: the XMP toolkit
+    name (when XMP already existed) and IPTC's record versions (ExifTool drops an application
+    record left with nothing but its version). Undo then has nothing to restore there."""
+    edited = {e.tag for e in edits}
+    keep: list[str] = []
+    if has_xmp and any(tag.startswith("XMP-") for tag in edited):
+        keep.append(Tag.XMP_TOOLKIT)
+    if any(tag.startswith("IPTC:") for tag in edited):
+        keep += [tag for tag in (Tag.IPTC_ENVELOPE, Tag.IPTC_APP_VERSION)
+                 if values.get(tag) is not None and tag not in edited]
+    return [*edits, *(TagEdit(tag=tag, mode="set", before=values.get(tag),
+                              after=values.get(tag)) for tag in keep)]
 
 
 def plan_changes(
@@ -229,7 +234,7 @@ def plan_changes(
             if edit is not None:
                 content.append(edit)
     if content:
-        content = keep_toolkit(content, values, original.has_xmp)
+        content = keep_bookkeeping(content, values, original.has_xmp)
 
     return ChangePlan(
         path=original.path,

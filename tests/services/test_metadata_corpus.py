@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageSequence
+from PIL import Image, ImageFile
 
 from imageworks_gui.core.metadata import Proposal, Tag
-from imageworks_gui.core.metadata_tags import fold
+from imageworks_gui.core.metadata_tags import fold, is_placeholder
 from imageworks_gui.services.metadata import ExifToolPool, MetadataWriter
 from tests.support import corpus
 from tests.support import photos as ph
@@ -26,20 +27,23 @@ ALLOWED_TO_CHANGE: dict[str, str] = {
     "File:FileSize": "the metadata grew",
     "File:CurrentIPTCDigest": "the MD5 of the IPTC block, which changes with its keywords",
     "Photoshop:IPTCDigest": "updated to the new IPTC block where it matched before (MWG)",
-    "XMP-x:XMPToolkit": "ExifTool names itself as the XMP writer (undo restores it)",
-    "IFD1:ThumbnailOffset": "the thumbnail moves when the EXIF block grows",
-    "IFD0:StripOffsets": "TIFF image data moves when the metadata before it grows",
-    "IFD0:TileOffsets": "TIFF image data moves when the metadata before it grows",
-    "MPF0:MPImageStart": "the second MPO image moves when the first one's metadata grows",
-    "IFD0:PreviewImageStart": "an embedded preview moves when the EXIF block grows",
+    "RIFF:WebP_Flags": "a WebP's header flags announce the XMP chunk a write adds",
 }
-"""Tags outside the owned fields that may differ after a write (never after undo)."""
+"""Tags outside the owned fields that may differ after a write (not after undo)."""
+
+LAYOUT = re.compile(r"(Offset|Offsets|Start|MediaDataSize)$")
+"""Positions and sizes of data blocks inside the file (thumbnail, strips, maker-note preview,
+second MPO image; HEIF's media data box, which holds the XMP item as ExifTool serialises it):
+ExifTool moves them whenever a metadata block before them changes size, on write and on undo
+alike. They are layout, not values: what they hold is checked by the pixel and tag
+comparisons."""
 
 REFUSED: dict[str, str] = {
     "invalid-exif.jpg": "malformed",
     "hopper_bad_exif.jpg": "damaged",
     "exif-ifd-offset.jpg": "points outside the file",
     "hopper_bigtiff.tif": "BigTIFF",
+    "01.tif": "MakerNotes offsets may be incorrect",
 }
 """Corpus files the writer must refuse, with a word of the reason it must give."""
 
@@ -74,13 +78,71 @@ def full_dump(path: Path) -> dict[str, object]:
 
 
 def pixels(path: Path) -> list[str]:
-    """A digest of every frame's decoded pixels."""
+    """A digest of every decodable frame's pixels."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    with Image.open(path) as image:
-        return [hashlib.sha256(frame.tobytes()).hexdigest()
-                for frame in ImageSequence.Iterator(image)]
+    # Some test files are cut short on purpose (ultrahdr.jpg's gain map): decode what is there.
+    truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, True
+    try:
+        with Image.open(path) as image:
+            digests = []
+            for index in range(getattr(image, "n_frames", 1)):
+                try:
+                    image.seek(index)
+                    digests.append(hashlib.sha256(image.tobytes()).hexdigest())
+                except (OSError, ValueError):
+                    # Pillow's ultrahdr.jpg is cut short before its gain map image: whether
+                    # Pillow lists that missing frame depends on offsets, not on the pixels.
+                    continue
+            return digests
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+
+
+def fixed_png_order(tag: str, before: dict[str, object], after: dict[str, object]) -> bool:
+    """ExifTool moves text/EXIF chunks found after a PNG's image data in front of it whenever
+    it rewrites the file (and drops its warning about them): the one change undo cannot take
+    back, as putting chunks where readers may ignore them would be a defect of its own."""
+    return (tag == "ExifTool:Warning" and after.get(tag) is None
+            and "found after PNG IDAT" in str(before.get(tag)))
+
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def second_reader(path: Path) -> dict[str, object]:
+    """XMP as an independent library reads it: exiv2, or libheif (pillow-heif) for HEIF files,
+    whose XMP items exiv2's BMFF support does not always find."""
+    if path.suffix.lower() not in (".heic", ".heif", ".avif", ".hif"):
+        return ph.exiv2_read(path)
+    import xml.etree.ElementTree as ElementTree
+
+    import pillow_heif
+
+    packet = pillow_heif.open_heif(path).info.get("xmp") or b""
+    out: dict[str, object] = {}
+    if packet:
+        root = ElementTree.fromstring(packet.decode("utf-8").strip("\x00 \n"))
+        for node in root.iter(f"{DC}subject"):
+            out["Xmp.dc.subject"] = [li.text for li in node.iter(f"{RDF}li")]
+        for node in root.iter(f"{DC}description"):
+            out["Xmp.dc.description"] = next(li.text for li in node.iter(f"{RDF}li"))
+    return out
+
+
+def existing_description(dump: dict[str, object]) -> str | None:
+    """A real description the file holds already (kept: no overwrite was approved)."""
+    for tag in (Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION):
+        value = dump.get(tag)
+        if isinstance(value, str) and value.strip() and not is_placeholder(value):
+            return value
+    return None
+
+
+def skipped(notes: list[str], block: str) -> bool:
+    return any(f"{block} is left as it is" in note for note in notes)
 
 
 def owned(tag: str) -> bool:
@@ -119,19 +181,26 @@ def test_corpus_file_write_keeps_everything_and_undo_restores_it(
     assert pixels(photo) == old_pixels
 
     changed = {tag for tag in set(before) | set(after) if before.get(tag) != after.get(tag)}
-    unexplained = {tag for tag in changed if not owned(tag) and tag not in ALLOWED_TO_CHANGE}
+    created_xmp = not any(tag.startswith("XMP-") for tag in before)
+    unexplained = {tag for tag in changed if not owned(tag) and tag not in ALLOWED_TO_CHANGE
+                   and not LAYOUT.search(tag) and not (created_xmp and tag == Tag.XMP_TOOLKIT)
+                   and not fixed_png_order(tag, before, after)}
     assert not unexplained, {t: (before.get(t), after.get(t)) for t in sorted(unexplained)}
 
     # Where each field went, by MWG: XMP always, IPTC and EXIF where they were.
     assert after[Tag.TITLE] == TITLE
-    assert after[Tag.DESCRIPTION] == DESCRIPTION
+    kept = existing_description(before)
+    description = kept or DESCRIPTION
+    assert after.get(Tag.DESCRIPTION) == (None if kept else DESCRIPTION)
+    if Tag.EXIF_DESCRIPTION in before and not kept and not skipped(outcome.notes, "EXIF"):
+        assert after[Tag.EXIF_DESCRIPTION] == DESCRIPTION
     subject = as_list(after[Tag.SUBJECT])
     for keyword in as_list(before.get(Tag.SUBJECT)):
         assert keyword in subject
     folded = [fold(k) for k in subject]
     for keyword in NEW_KEYWORDS:
         assert folded.count(fold(keyword)) == 1, subject
-    if Tag.IPTC_KEYWORDS in before and not outcome.notes:
+    if Tag.IPTC_KEYWORDS in before and not skipped(outcome.notes, "IPTC"):
         iptc = as_list(after[Tag.IPTC_KEYWORDS])
         assert after[Tag.IPTC_TITLE] == TITLE
         for keyword in as_list(before[Tag.IPTC_KEYWORDS]):
@@ -139,13 +208,14 @@ def test_corpus_file_write_keeps_everything_and_undo_restores_it(
         for keyword in iptc:  # one spelling per keyword in IPTC and XMP
             assert keyword in subject or fold(keyword) not in folded, (keyword, subject)
 
-    second = ph.exiv2_read(photo)
+    second = second_reader(photo)
     assert second.get("Xmp.dc.subject") == subject
-    assert second.get("Xmp.dc.description") == DESCRIPTION
+    assert second.get("Xmp.dc.description") == (None if kept else description)
 
     undone = writer.undo(str(writer.list_batches()[0].batch_id))
     assert [o.status for o in undone.outcomes] == ["written"], undone.outcomes
     restored = full_dump(photo)
-    assert {t: restored.get(t) for t in set(before) | set(restored)
-            if before.get(t) != restored.get(t)} == {}
+    assert {t: (before.get(t), restored.get(t)) for t in set(before) | set(restored)
+            if before.get(t) != restored.get(t) and not LAYOUT.search(t)
+            and not fixed_png_order(t, before, restored)} == {}
     assert pixels(photo) == old_pixels

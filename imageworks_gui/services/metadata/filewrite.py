@@ -184,10 +184,12 @@ def remove_stale_temps(target: str) -> None:
 def write_steps(plan: ChangePlan, value_dir: str) -> list[list[str]]:
     """The ExifTool commands (without file names) that apply ``plan``, in order.
 
-    Removing IPTC record versions is a second step (ExifTool re-adds them while it edits IPTC
-    values); ``Photoshop:IPTCDigest`` is recomputed in the last step that touches IPTC.
+    Removing IPTC's UTF-8 declaration and record versions is a second step: ExifTool re-adds
+    the versions while it edits IPTC values, and it must still read and remove our values as
+    UTF-8. ``Photoshop:IPTCDigest`` is recomputed in the last step.
     """
-    late = [e for e in plan.edits if e.tag in RECORD_VERSIONS and e.after is None]
+    late = [e for e in plan.edits if (e.tag in RECORD_VERSIONS and e.after is None)
+            or (e.tag == Tag.IPTC_CHARSET and e.after != "UTF8")]
     main = [e for e in plan.edits if e not in late]
     steps = [edit_args(main, value_dir)] if main else []
     if late:

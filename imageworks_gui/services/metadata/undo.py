@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from imageworks_gui.core.metadata import ChangePlan, TagEdit, TagValue, as_list, normalise_tag_value
-from imageworks_gui.core.metadata_plan import keep_toolkit
+from imageworks_gui.core.metadata_plan import keep_bookkeeping
 from imageworks_gui.core.write_risks import iptc_digest_state
 from imageworks_gui.services.metadata.journal import JournalEntry
 from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
@@ -59,7 +59,7 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
     edits: list[TagEdit] = []
     notes: list[str] = []
     for edit in reversed(entry.edits):
-        if edit.tag.endswith(":all") or edit.tag in XMP_BOOKKEEPING:
+        if edit.tag.endswith(":all") or edit.before == edit.after:
             continue
         reverse = _reverse(edit, normalise_tag_value(edit.tag, record.get(edit.tag)))
         if isinstance(reverse, str):
@@ -77,7 +77,7 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
                 and all(e.after is None for e in edits if e.tag.startswith("XMP-")))
     if not drop_xmp:
         values = {tag: normalise_tag_value(tag, value) for tag, value in record.items()}
-        edits = keep_toolkit(edits, values, any(k.startswith("XMP-") for k in record))
+        edits = keep_bookkeeping(edits, values, any(k.startswith("XMP-") for k in record))
     plan = {**base, "expected_size": st.st_size, "expected_mtime_ns": st.st_mtime_ns,
             "notes": notes, "update_iptc_digest": iptc_digest_state(record) == "matches"
             and any(e.tag.startswith("IPTC:") for e in edits)}
