@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, Field
 
-from imageworks_gui.core.metadata_tags import Tag, TagValue, as_list, fold, normalise_tag_value
+from imageworks_gui.core.metadata_tags import (
+    Tag,
+    TagValue,
+    as_list,
+    fold,
+    is_placeholder,
+    normalise_tag_value,
+)
+from imageworks_gui.core.write_risks import iptc_digest_state
 
 RATING = "XMP-xmp:Rating"
 EXIF_RATING = "IFD0:Rating"
 EXTRA_READ_ARGS = ("-IFD0:Rating", "-ExifTool:Error")
 """Read from the RAW besides the usual tags (XMP Rating comes with ``-XMP:all``)."""
-
-CAMERA_PLACEHOLDERS = frozenset(
-    {"olympus digital camera", "sony dsc", "digital camera", "default", "samsung",
-     "kodak digital still camera", "minolta digital camera", "konica minolta digital camera",
-     "exif_jpeg_picture", "sony", "<no description>"})
-"""Descriptions cameras write by themselves (compared case-insensitively): not the user's."""
-_DCIM = re.compile(r"^(dcim[\\/])?\d{3}[a-z_]{5}[\\/][a-z_]{4}\d{4}\.[a-z0-9]{3}$", re.I)
-
-
-def is_camera_placeholder(text: str) -> bool:
-    """True for empty, all-space and camera-default texts such as ``OLYMPUS DIGITAL CAMERA``."""
-    clean = unicodedata.normalize("NFC", text).strip().strip("\x00").strip()
-    return not clean or clean.casefold() in CAMERA_PLACEHOLDERS or bool(_DCIM.match(clean))
-
 
 class RawEmbedded(BaseModel):
     """The metadata inside a RAW file whose own metadata goes to a sidecar (never written)."""
@@ -61,7 +53,7 @@ class RawEmbedded(BaseModel):
         def text(*tags: str) -> str | None:
             for tag in tags:
                 value = normalise_tag_value(tag, record.get(tag))
-                if isinstance(value, str) and not is_camera_placeholder(value):
+                if isinstance(value, str) and value.strip() and not is_placeholder(value):
                     return value
             return None
 
@@ -69,11 +61,14 @@ class RawEmbedded(BaseModel):
             return as_list(normalise_tag_value(tag, record.get(tag)))
 
         subject, iptc = items(Tag.SUBJECT), items(Tag.IPTC_KEYWORDS)
+        # MWG, as for photos written in place: IPTC keywords count when XMP has none and no
+        # digest says XMP is authoritative or IPTC stale.
+        keywords = subject or (iptc if iptc_digest_state(record) == "none" else [])
         rating = text(RATING, EXIF_RATING)
         return cls(
             title=text(Tag.TITLE, Tag.IPTC_TITLE),
             description=text(Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION),
-            keywords=union(subject, iptc),
+            keywords=union(keywords, []),
             hierarchical=items(Tag.HIERARCHICAL),
             tags_list=items(Tag.TAGS_LIST),
             rating=None if rating in (None, "0") else rating,

@@ -143,7 +143,9 @@ def test_mwg_merge_prefers_xmp_and_falls_back_to_iptc_and_exif():
                                                                                       "other"]})
     assert merged.title == "xmp title"
     assert merged.description == "exif text"
-    assert merged.keywords == ["single", "other"]
+    assert merged.keywords == ["single"]  # XMP has keywords: IPTC-only ones are stale (MWG)
+    legacy = photo({Tag.IPTC_KEYWORDS: ["SINGLE", "other"]})
+    assert legacy.keywords == ["SINGLE", "other"]  # no XMP keywords, no digest: IPTC counts
 
 
 def test_whitespace_only_and_empty_proposals_change_nothing():

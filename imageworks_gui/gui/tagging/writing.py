@@ -37,6 +37,19 @@ log = logging.getLogger("imageworks.gui.tagging")
 PENDING_BATCH = "pending"
 
 
+def photo_notes(meta: PhotoMetadata) -> list[str]:
+    """The write risks ``check`` reports (the writer's own, read with the photo's metadata),
+    what a RAW itself holds and where its sidecar is, for the review pane."""
+    lines = [f"{'•' if risk.action == 'warn' and risk.code != 'sidecar_collision' else '⚠'} "
+             f"{risk.message}" for risk in meta.risks]
+    if meta.embedded is not None and not meta.embedded.is_empty:
+        lines.append(f"In the RAW file itself: {meta.embedded.summary()}")
+    if meta.target != meta.path:
+        state = "" if meta.target_exists else " (created on write)"
+        lines.append(f"Metadata goes to {Path(meta.target).name}{state}")
+    return lines
+
+
 @dataclass
 class WriteSummary:
     """What a write, dry run or undo did, for the summary dialog."""
@@ -138,26 +151,11 @@ class WriteController(QObject):
             return None
         if path not in self.ctrl.session:
             return None
-        self.photo_notes[path] = await self._photo_notes(path, meta)
+        self.photo_notes[path] = photo_notes(meta)
         review = rv.set_existing(self.ctrl.session.get(path), meta.title, meta.description,
                                  meta.keywords)
         self.ctrl.put([review])
         return review
-
-    async def _photo_notes(self, path: str, meta: PhotoMetadata) -> list[str]:
-        """The same warnings ``check`` prints, plus what a RAW holds and where its sidecar is."""
-        try:
-            target, risks = await self.service().risks(path)
-        except (MetadataError, ExifToolError) as exc:
-            log.warning("assessing %s: %s", path, exc)
-            target, risks = meta.target, []
-        lines = [f"⚠ {risk.message}" for risk in risks]
-        if meta.embedded is not None and not meta.embedded.is_empty:
-            lines.append(f"In the RAW file itself: {meta.embedded.summary()}")
-        if target != meta.path:
-            state = "" if meta.target_exists else " (created on write)"
-            lines.append(f"Metadata goes to {Path(target).name}{state}")
-        return lines
 
     # -- writing -------------------------------------------------------------------------------
     def _start(self, action: str) -> bool:

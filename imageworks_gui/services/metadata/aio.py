@@ -8,9 +8,7 @@ import threading
 from collections.abc import Iterable
 
 from imageworks_gui.core.metadata import ChangePlan, PhotoMetadata, Proposal
-from imageworks_gui.core.write_risks import WriteRisk
 from imageworks_gui.services.blocking import run_blocking
-from imageworks_gui.services.metadata.compat import write_risks
 from imageworks_gui.services.metadata.journal import BatchSummary
 from imageworks_gui.services.metadata.reader import read_metadata
 from imageworks_gui.services.metadata.writer import (
@@ -33,10 +31,6 @@ class AsyncMetadataService:
 
     async def read(self, path: str | os.PathLike[str]) -> PhotoMetadata:
         return await run_blocking(read_metadata, self.writer.pool, path, self.writer.settings)
-
-    async def risks(self, path: str | os.PathLike[str]) -> tuple[str, list[WriteRisk]]:
-        """Where a write of ``path`` goes and what it would risk (as ``check`` reports it)."""
-        return await run_blocking(write_risks, self.writer.pool, path, self.writer.settings)
 
     async def plan(self, proposal: Proposal) -> ChangePlan:
         return await run_blocking(self.writer.plan, proposal)

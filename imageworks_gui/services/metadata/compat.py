@@ -19,7 +19,7 @@ from imageworks_gui.core.metadata import Proposal, plan_changes
 from imageworks_gui.core.metadata_tags import Tag, as_list, fold, normalise_tag_value
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.sidecars import assess_sidecar, same_stem_photos
-from imageworks_gui.core.write_risks import DUMP_TAGS, WriteRisk, assess_in_file
+from imageworks_gui.core.write_risks import WriteRisk
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
 from imageworks_gui.services.metadata.filewrite import apply_plan
 from imageworks_gui.services.metadata.reader import (
@@ -192,9 +192,13 @@ def write_risks(pool: ExifToolPool, path: str | os.PathLike[str], settings: Meta
     photo = Path(os.path.abspath(path))
     if uses_sidecar(photo, settings):
         choice, target, _ = resolve_sidecar(pool, photo, settings)
-        return str(target), assess_sidecar(choice)
-    dump = _read(pool, photo, ("-a", "-G1", "-s", "-XMP:all", "-EXIF:all", *DUMP_TAGS))
-    return str(photo), assess_in_file(dump, photo.suffix)
+        if choice.refused:
+            return str(target), assess_sidecar(choice)
+    try:
+        meta = read_metadata(pool, photo, settings)  # the writer's own reading and risks
+    except MetadataError as exc:
+        return str(photo), [WriteRisk("unreadable", None, "refuse", str(exc))]
+    return meta.target, meta.risks
 
 
 def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Proposal | None,

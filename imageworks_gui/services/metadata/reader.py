@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -10,16 +11,27 @@ from typing import Any
 from imageworks_gui.core.metadata import PhotoMetadata, is_raw_path
 from imageworks_gui.core.raw_embedded import EXTRA_READ_ARGS, RawEmbedded
 from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.core.sidecars import assess_sidecar
+from imageworks_gui.core.write_risks import (
+    DUMP_TAGS,
+    PNG_EXIF_KEY,
+    assess_in_file,
+    iptc_encoding,
+    recover_bytes,
+)
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool, file_arg
 from imageworks_gui.services.metadata.sidecars import resolve_sidecar
 
-EMBEDDED_TYPES = frozenset({"JPG", "TIF", "PNG", "WEBP", "HEIC", "HEIF", "AVIF", "JXL", "DNG"})
-"""ExifTool file types whose metadata we write into the file itself."""
+EMBEDDED_TYPES = frozenset({"JPG", "TIF", "PNG", "WEBP", "HEIC", "HEIF", "AVIF", "JXL", "DNG",
+                            "MPO", "BTF"})
+"""ExifTool file types whose metadata we write into the file itself (BigTIFF is then refused
+with its reason by the write risks; MPO gets XMP in its first image)."""
 
 READ_ARGS: tuple[str, ...] = (
-    "-G1", "-XMP:all", "-IPTC:all", "-IFD0:ImageDescription", "-ExifByteOrder",
-    "-FileTypeExtension",
+    "-G1", "-a", "-XMP:all", "-IPTC:all", "-IFD0:ImageDescription", "-ExifByteOrder",
+    "-FileTypeExtension", *DUMP_TAGS,
 )
+"""One ExifTool read gives the MWG fields and everything ``assess_in_file`` needs."""
 
 
 class MetadataError(Exception):
@@ -53,6 +65,50 @@ def check_photo(path: str | os.PathLike[str]) -> os.stat_result:
     return st
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_exif_chunks(path: str) -> list[str]:
+    """Where a PNG keeps EXIF: ``eXIf`` chunks and/or ``raw profile`` text chunks (ImageMagick).
+
+    Reads only the chunk headers (and the keyword of text chunks), never the image data.
+    """
+    found: list[str] = []
+    with open(path, "rb") as handle:
+        if handle.read(8) != PNG_SIGNATURE:
+            return found
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return found
+            length, kind = int.from_bytes(header[:4], "big"), header[4:]
+            if kind == b"eXIf":
+                found.append("eXIf")
+            elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+                keyword = handle.read(min(length, 80)).split(b"\0", 1)[0].lower()
+                handle.seek(-min(length, 80), os.SEEK_CUR)
+                if keyword in (b"raw profile type exif", b"raw profile type app1"):
+                    found.append("raw profile")
+            elif kind == b"IEND":
+                return found
+            handle.seek(length + 4, os.SEEK_CUR)
+
+
+def _decode_undeclared_utf8(record: dict[str, Any]) -> None:
+    """IPTC that is UTF-8 without a declared character set, as the text it holds.
+
+    ExifTool decodes undeclared IPTC as Latin; valid UTF-8 (digiKam, phones) is read back
+    as UTF-8 so it is compared, kept and shown as written, never double-encoded.
+    """
+    if iptc_encoding(record) != "utf8":
+        return
+    for key, value in record.items():
+        if key.startswith("IPTC:"):
+            items = value if isinstance(value, list) else [value]
+            fixed = [(recover_bytes(str(v)) or b"").decode("utf-8") for v in items]
+            record[key] = fixed if isinstance(value, list) else fixed[0]
+
+
 def _run_read(pool: ExifToolPool, target: str) -> dict[str, Any]:
     try:
         records, result = pool.execute_json([*READ_ARGS, file_arg(target)])
@@ -64,7 +120,12 @@ def _run_read(pool: ExifToolPool, target: str) -> dict[str, Any]:
         reason = "; ".join(e.removeprefix("Error: ") for e in result.errors) or "no output"
         raise MetadataError(f"{target}: ExifTool cannot read it ({reason}); the file may be "
                             "damaged or not a photo")
-    return records[0]
+    record = records[0]
+    if str(record.get("File:FileType", "")).upper() == "PNG":
+        with contextlib.suppress(OSError):
+            record[PNG_EXIF_KEY] = png_exif_chunks(target)
+    _decode_undeclared_utf8(record)
+    return record
 
 
 def read_metadata(
@@ -91,9 +152,11 @@ def read_metadata(
                          or not choice.shared_with or choice.owner_of_adobe == Path(photo).name]
         notes = [choice.note] if choice.note else []
         raw_fields = {"embedded": read_embedded(pool, photo, notes), "notes": notes}
+        risks = assess_sidecar(choice)
         if not choice.exists:
             return PhotoMetadata.from_tags(photo, str(chosen), {}, target_exists=False,
-                                           is_raw=True, sidecars=sidecar_names, **raw_fields)
+                                           is_raw=True, sidecars=sidecar_names, risks=risks,
+                                           **raw_fields)
         target = os.path.realpath(chosen)
         st = check_photo(target)
         record = _run_read(pool, target)
@@ -109,8 +172,10 @@ def read_metadata(
         if file_type not in EMBEDDED_TYPES:
             raise MetadataError(
                 f"{photo}: not a supported photo (ExifTool sees {file_type or 'unknown data'}); "
-                "only JPEG, TIFF, PNG, WebP and HEIC are written, RAW through sidecars"
+                "only JPEG, TIFF, PNG, WebP, HEIC/AVIF and MPO are written, RAW through "
+                "sidecars"
             )
+        risks = assess_in_file(record, Path(target).suffix)
     return PhotoMetadata.from_tags(
         photo,
         target,
@@ -124,6 +189,7 @@ def read_metadata(
         has_xmp=any(key.startswith("XMP-") for key in record),
         has_iptc=any(key.startswith("IPTC:") for key in record),
         has_exif="File:ExifByteOrder" in record,
+        risks=risks,
     )
 
 
@@ -141,6 +207,7 @@ def read_embedded(pool: ExifToolPool, photo: str, notes: list[str]) -> RawEmbedd
         notes.append(f"the RAW's own metadata could not be read ({reason or 'no output'}); "
                      "only its sidecar was taken into account")
         return RawEmbedded()
+    _decode_undeclared_utf8(records[0])
     return RawEmbedded.from_record(records[0])
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from imageworks_gui.core.metadata import ChangePlan, Proposal, plan_changes
 from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.core.write_risks import refusal
 from imageworks_gui.services.metadata import undo as undo_mod
 from imageworks_gui.services.metadata.exiftool import ExifToolPool
 from imageworks_gui.services.metadata.filewrite import ConflictError, apply_plan, delete_file
@@ -79,6 +80,10 @@ class MetadataWriter:
     def plan(self, proposal: Proposal) -> ChangePlan:
         """Read the photo now and merge the proposal into what it holds."""
         original = read_metadata(self.pool, proposal.path, self.settings)
+        reason = refusal(original.risks)
+        if reason is not None:
+            raise MetadataError(f"{proposal.path}: not written: {reason}; the file was left "
+                                "unchanged")
         return plan_changes(original, proposal, self.settings)
 
     # -- writing ----------------------------------------------------------------------------
