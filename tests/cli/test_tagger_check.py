@@ -162,3 +162,22 @@ def test_run_output_tells_what_the_raw_already_had(photos, capsys):
     assert "already has a description" in text and "copied into the new sidecar" in text
     assert ph.exiv2_read(photos / "DSC_0001.xmp")["Xmp.dc.description"] == \
         "Harbour at dawn, Île de Ré"
+
+
+def test_check_on_real_files_flags_a_shadowed_exif_block(photos):
+    from tests.support import corpus
+
+    png = corpus.copy_to("exif_imagemagick.png", photos)
+    camera = corpus.copy_to("r_canon.jpg", photos, "IMG_0001.JPG")  # a real Canon JPEG ...
+    canon = rf.cr2(photos)  # ... beside its RAW
+    before = snapshot(photos)
+    code, output = invoke("check", png, camera, canon, "--description", "Harbour",
+                          "--keyword", "boat")
+    assert code == 1, output
+    assert snapshot(photos) == before
+    assert "! png_raw_profile_exif EXIF (skip_field)" in block(output, "exif_imagemagick.png")
+    camera_report = block(output, "IMG_0001.JPG")
+    assert "after:  no title; description 'Harbour'" in camera_report  # padding is no text
+    canon_report = block(output, "IMG_0001.CR2")
+    assert "metadata goes to: " + str(photos / "IMG_0001.CR2.xmp") in canon_report
+    assert "IMG_0001.xmp would be shared with IMG_0001.JPG" in canon_report

@@ -99,7 +99,9 @@ def test_sidecar_that_names_the_other_raw_is_left_to_it(photos, writer, record):
 
 
 def test_jpeg_and_raw_pair_keep_separate_metadata(photos, writer):
-    jpeg = ph.make_image(photos / "IMG_0001.JPG")
+    from tests.support import corpus
+
+    jpeg = corpus.copy_to("r_canon.jpg", photos, "IMG_0001.JPG")  # a real Canon camera JPEG
     canon = rf.cr2(photos)
     write(writer, jpeg, "JPEG title", "print")
     outcome = write(writer, canon, "RAW title", "negative")
