@@ -115,7 +115,7 @@ def test_check_flags_values_iptc_cannot_take_and_missing_or_broken_files(photos)
     assert "file is missing" in block(output, "gone.jpg")
 
 
-def test_check_without_a_plan_and_usage_errors(photos, tmp_path):
+def test_check_without_a_plan_and_usage_errors(photos, tmp_path, monkeypatch):
     photo = ph.make_image(photos / "plain.jpg")
     code, output = invoke("check", photo)
     assert code == 0 and "no planned write" in output and "after:" not in output
@@ -125,6 +125,9 @@ def test_check_without_a_plan_and_usage_errors(photos, tmp_path):
     bad.write_text("{not json\n" + json.dumps({"path": str(photo)}) + "\n", encoding="utf-8")
     code, output = invoke("check", photo, "--results", bad)
     assert "bad.jsonl:1" in output
+    monkeypatch.setenv("IMAGEWORKS_EXIFTOOL", str(tmp_path / "no-exiftool"))
+    code, output = invoke("check", photo, "--keyword", "x")
+    assert code == 2 and "ExifTool not found" in output and "Traceback" not in output
 
 
 def test_apply_shows_and_keeps_what_the_raw_itself_holds(photos, tmp_path):

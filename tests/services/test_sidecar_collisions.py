@@ -152,7 +152,8 @@ def test_darktable_style_never_collides(photos, pool):
     first = write(writer, canon, "Canon frame")
     second = write(writer, dng, "DNG frame", "fog")
     assert (first.target, second.target) == (str(canon) + ".xmp", str(dng) + ".xmp")
-    assert not first.notes or not any("shared" in n for n in first.notes)
+    assert not [n for n in [*first.notes, *second.notes] if "shared" in n or "belongs" in n]
+    assert not (photos / "IMG_0001.xmp").exists()
 
 
 def test_later_run_with_a_second_raw_and_undo_of_everything(photos, writer):
