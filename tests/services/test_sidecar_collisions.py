@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,17 @@ def test_later_run_with_a_second_raw_and_undo_of_everything(photos, writer):
         result = writer.undo(batch.batch_id)
         assert not result.failed, result.failed
     assert names(photos) == ["IMG_0001.CR2", "IMG_0001.DNG"]
+
+
+@pytest.mark.parametrize("stem", ["IMG[1] é*?", "-leading", "x" * 200,
+                                  os.fsdecode(b"caf\xe9")])
+def test_collisions_are_found_for_hostile_names(photos, writer, stem):
+    canon = rf.cr2(photos, f"{stem}.CR2")
+    dng = rf.dng_with_xmp(photos, f"{stem}.dng")  # the extension's case does not matter
+    first = write(writer, canon, "Canon frame")
+    second = write(writer, dng, "DNG frame", "fog")
+    assert first.target == str(canon) + ".xmp" and second.target == str(dng) + ".xmp"
+    assert not (photos / f"{stem}.xmp").exists()
+    for batch in writer.list_batches():
+        assert not writer.undo(batch.batch_id).failed
+    assert sorted(p.name for p in photos.iterdir()) == sorted([canon.name, dng.name])

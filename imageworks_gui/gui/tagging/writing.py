@@ -246,6 +246,7 @@ class WriteController(QObject):
             else:
                 summary.unchanged += 1
             summary.notes.extend(f"{name}: {n}" for n in outcome.notes)
+            self.photo_notes.pop(path, None)  # they spoke of this write: it is done
             try:
                 self.ctrl.put([rv.mark_written(review, PENDING_BATCH)])
             except ReviewError:
@@ -308,6 +309,7 @@ class WriteController(QObject):
         try:
             meta = await self.service().read(path)
             after = rv.mark_unwritten(review, meta.title, meta.description, meta.keywords)
+            self.photo_notes[path] = photo_notes(meta)
         except (MetadataError, ExifToolError) as exc:
             log.warning("re-reading %s after undo: %s", path, exc)
             after = rv.mark_unwritten(review, None, None, [])

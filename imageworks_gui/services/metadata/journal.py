@@ -84,7 +84,9 @@ class MetadataJournal:
                            for r in records)
             # Appends are ordered under the lock; the fsync is not, so parallel writers
             # wait for the disk together instead of one after another.
-            handle = open(self._file(batch_id), "a", encoding="utf-8")  # noqa: SIM115
+            # Non-UTF-8 file names keep their bytes (surrogateescape, both ways).
+            handle = open(self._file(batch_id), "a", encoding="utf-8",  # noqa: SIM115
+                          errors="surrogateescape")
             try:
                 handle.write(text)
                 handle.flush()
@@ -129,7 +131,7 @@ class MetadataJournal:
                                "to list the batches that can be undone")
         summary: BatchSummary | None = None
         entries: dict[int, JournalEntry] = {}
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             for number, line in enumerate(handle, 1):
                 try:
                     record = json.loads(line)
