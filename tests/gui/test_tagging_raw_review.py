@@ -11,7 +11,9 @@ from shiboken6 import isValid
 from imageworks_gui.app import build_context
 from imageworks_gui.gui.main_window import MainWindow
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
+from imageworks_gui.services.metadata.compat import write_risks
 from tests.gui.tagging_support import wait_until, write_registry
+from tests.support import corpus
 from tests.support import raw_files as rf
 
 
@@ -44,13 +46,14 @@ def test_review_pane_shows_the_raws_own_metadata_and_the_collision(tmp_path, wor
     nef = rf.nef_with_iptc(folder)
     canon, dng = rf.cr2(folder), rf.dng_with_xmp(folder)
     rf.lightroom_sidecar(folder / "IMG_0001.xmp", "CR2", "Lightroom <b>title</b>")
+    png = corpus.copy_to("exif_imagemagick.png", folder)  # a real ImageMagick PNG
     before = {p: _digest(p) for p in folder.iterdir()}
     ws = workspace
     pane = ws.review_pane
 
     async def flow() -> None:
         await ws.controller.open_paths([folder])
-        await wait_until(lambda: ws.proxy.rowCount() == 3)
+        await wait_until(lambda: ws.proxy.rowCount() == 4)
         ws.select_path(str(nef))
         await wait_until(lambda: ws.controller.session.get(str(nef)).existing_loaded)
         await wait_until(lambda: pane.notes.isVisible())
@@ -72,6 +75,15 @@ def test_review_pane_shows_the_raws_own_metadata_and_the_collision(tmp_path, wor
                          and "⚠" not in pane.notes.text())
         # The sidecar's text is shown as text, never as markup.
         assert pane.existing_title.text() == "Lightroom <b>title</b>"
+
+        # The same warnings as the check command, for a photo written in place.
+        ws.select_path(str(png))
+        await wait_until(lambda: ws.controller.session.get(str(png)).existing_loaded)
+        writer = ws.controller.writer.service().writer
+        _target, risks = write_risks(writer.pool, png, writer.settings)
+        assert any(r.code == "png_raw_profile_exif" for r in risks)
+        await wait_until(lambda: all(r.message in pane.notes.text() for r in risks))
+        assert "⚠ the PNG keeps its EXIF in a text chunk" in pane.notes.text()
 
     run(flow())
     assert {p: _digest(p) for p in folder.iterdir()} == before  # reading changes nothing
