@@ -17,6 +17,9 @@ EXIF = "EXIF"
 PNG_EXIF_KEY = "Imageworks:PNGExifChunks"
 """Added to a PNG's dump by the reader: where its EXIF lives (``eXIf``, ``raw profile``)."""
 
+IPTC_UTF8_KEY = "Imageworks:IPTCDecodedAsUTF8"
+"""Set by the reader when it re-decoded undeclared UTF-8 IPTC text (ExifTool reads it as Latin)."""
+
 DUMP_TAGS: tuple[str, ...] = (
     "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-File:CurrentIPTCDigest",
     "-Photoshop:IPTCDigest", "-IPTC:all", "-File:ExifByteOrder",
@@ -116,6 +119,8 @@ def iptc_encoding(dump: Mapping[str, object]) -> Literal["declared", "ascii", "u
     """
     if dump.get("IPTC:CodedCharacterSet") not in (None, ""):
         return "declared"
+    if dump.get(IPTC_UTF8_KEY):
+        return "utf8"
     texts = [text for key, value in dump.items() if key.startswith("IPTC:")
              for text in _texts(value)]
     if all(text.isascii() for text in texts):
