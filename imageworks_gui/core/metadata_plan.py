@@ -249,4 +249,6 @@ def plan_changes(
         notes=notes if content else [],
         update_iptc_digest=writes_iptc and any(r.code == "iptc_digest_matches"
                                                for r in original.risks),
+        keep_original=bool(content) and original.target_exists
+        and any(r.code == "extended_xmp" for r in original.risks),
     )

@@ -213,6 +213,12 @@ def assess_in_file(dump: Mapping[str, object], path_suffix: str) -> list[WriteRi
             "iptc_digest_stale", "Photoshop:IPTCDigest", "warn",
             "IPTC was changed by another program after XMP was saved (MWG digest differs): "
             "IPTC-only keywords are not copied into XMP"))
+    if dump.get("XMP-xmpNote:HasExtendedXMP") not in (None, ""):
+        risks.append(WriteRisk(
+            "extended_xmp", "XMP-xmpNote:HasExtendedXMP", "warn",
+            "the file splits its XMP into a main and an extended part (Pixel, Ultra HDR): "
+            "ExifTool joins them when it rewrites XMP, so a copy of the original is kept and "
+            "undo puts it back byte for byte"))
     risks.extend(_over_limit(dump))
     return risks
 

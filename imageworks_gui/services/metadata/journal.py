@@ -33,6 +33,11 @@ class JournalEntry(BaseModel):
     edits: list[TagEdit] = Field(default_factory=list)
     committed: bool = False
     """True once the new file was in place (informational: undo compares values anyway)."""
+    original_copy: str | None = None
+    """A copy of the file as it was, kept when a write cannot be undone value by value."""
+    written_sha256: str | None = None
+    """SHA-256 of the file as written (with ``original_copy``: undo restores the copy only
+    while the file is still exactly as written)."""
 
 
 class BatchSummary(BaseModel):
@@ -109,9 +114,12 @@ class MetadataJournal:
         """Write-ahead record of one file (fsynced before the file is touched)."""
         self._append(batch_id, {"type": "file", **entry.model_dump(mode="json")})
 
-    def commit(self, batch_id: str, seq: int) -> None:
-        """Mark file ``seq`` as replaced."""
-        self._append(batch_id, {"type": "commit", "seq": seq}, sync=False)
+    def commit(self, batch_id: str, seq: int, sha256: str | None = None) -> None:
+        """Mark file ``seq`` as replaced (``sha256``: of the new file, when it is needed)."""
+        record: dict[str, Any] = {"type": "commit", "seq": seq}
+        if sha256 is not None:
+            record["sha256"] = sha256
+        self._append(batch_id, record, sync=False)
 
     def finish(self, batch_id: str) -> bool:
         """End a batch; False when it recorded no file (then it leaves no journal)."""
@@ -141,6 +149,7 @@ class MetadataJournal:
                         entries[entry.seq] = entry
                     elif kind == "commit" and record["seq"] in entries:
                         entries[record["seq"]].committed = True
+                        entries[record["seq"]].written_sha256 = record.get("sha256")
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
