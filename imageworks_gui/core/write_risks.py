@@ -113,12 +113,14 @@ def recover_bytes(text: str) -> bytes | None:
 def iptc_encoding(dump: Mapping[str, object]) -> Literal["declared", "ascii", "utf8", "legacy"]:
     """How the IPTC text of a dump (read with ExifTool's default Latin charset) is encoded.
 
-    ``declared``: a coded character set is set (ExifTool decoded it right); ``ascii``: no
+    ``declared``: UTF-8 is declared (ExifTool decoded it right); ``ascii``: no
     character set and nothing but ASCII; ``utf8``: no character set but every value is valid
     UTF-8 (digiKam, some phones); ``legacy``: 8-bit text in an undeclared legacy set.
     """
-    if dump.get("IPTC:CodedCharacterSet") not in (None, ""):
-        return "declared"
+    declared = dump.get("IPTC:CodedCharacterSet")
+    if declared not in (None, ""):
+        # Only UTF-8 is declared in practice; ExifTool writes any other set as Latin.
+        return "declared" if str(declared).upper() in ("UTF8", "UTF-8") else "legacy"
     if dump.get(IPTC_UTF8_KEY):
         return "utf8"
     texts = [text for key, value in dump.items() if key.startswith("IPTC:")

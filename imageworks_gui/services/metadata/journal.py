@@ -52,6 +52,8 @@ class BatchSummary(BaseModel):
     undone_at: str | None = None
     undo_batch: str | None = None
     undoes: str | None = None
+    undo_failed: str | None = None
+    """Why the last undo attempt could not restore every file (None once an undo succeeds)."""
 
 
 def _now() -> str:
@@ -130,6 +132,10 @@ class MetadataJournal:
     def mark_undone(self, batch_id: str, undo_batch: str) -> None:
         self._append(batch_id, {"type": "undone", "at": _now(), "undo_batch": undo_batch})
 
+    def mark_undo_failed(self, batch_id: str, reason: str) -> None:
+        """Record that an undo left files as written (history then says so, with why)."""
+        self._append(batch_id, {"type": "undo_failed", "at": _now(), "reason": reason})
+
     def _read(self, batch_id: str) -> tuple[BatchSummary, list[JournalEntry]]:
         path = self._file(batch_id)
         if not path.is_file():
@@ -153,6 +159,9 @@ class MetadataJournal:
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
+                        summary.undo_failed = None
+                    elif kind == "undo_failed" and summary is not None:
+                        summary.undo_failed = record["reason"]
                 except (ValueError, KeyError, TypeError, ValidationError):
                     if line.endswith("\n"):
                         raise JournalError(f"{path}: line {number} is damaged; the batch cannot "

@@ -199,8 +199,13 @@ class MetadataWriter:
             if outcome.status == "error" and on_result is not None and outcome not in \
                     result.outcomes:
                 on_result(outcome)
-        if not any(o.status in ("error", "conflict") for o in outcomes):
+        failed = [o for o in outcomes if o.status in ("error", "conflict")]
+        if not failed:
             self.journal.mark_undone(batch_id, result.batch_id or "")
+        else:
+            self.journal.mark_undo_failed(
+                batch_id, f"{len(failed)} of {len(outcomes)} file(s) not restored, first: "
+                f"{failed[0].reason}")
         return BatchResult(batch_id=result.batch_id, outcomes=outcomes)
 
 
