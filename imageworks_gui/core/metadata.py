@@ -233,6 +233,10 @@ class ChangePlan(BaseModel):
     """Things the user should know (e.g. a keyword kept in XMP only)."""
     update_iptc_digest: bool = False
     """Recompute ``Photoshop:IPTCDigest`` after the IPTC edits (it matched before: MWG)."""
+    keep_original: bool = False
+    """Keep a copy of the file as it was: undo needs its bytes (see ``extended_xmp``)."""
+    restore_from: str | None = None
+    """Undo: put this kept copy back instead of editing tags (the file is as written)."""
 
     @property
     def is_empty(self) -> bool:

@@ -207,16 +207,23 @@ def plan_changes(
     raw = original.embedded or RawEmbedded()
     edits: list[TagEdit | None] = []
 
+    kept: list[str] = []
     title = clean_line(proposal.title or "")
     if title and (not original.title or proposal.overwrite_title or settings.overwrite_title):
         edits += _text_edits(original, blocks, Tag.TITLE, Tag.IPTC_TITLE, None, title,
                              IPTC_TITLE_MAX_BYTES, "title")
+    elif title and title != original.title:
+        kept.append("title: the photo has one already, kept (approve an overwrite to "
+                    "replace it)")
     description = clean_block(proposal.description or "")
     overwrite_description = proposal.overwrite_description or settings.overwrite_description
     if description and (not original.description or overwrite_description):
         edits += _text_edits(original, blocks, Tag.DESCRIPTION, Tag.IPTC_CAPTION,
                              Tag.EXIF_DESCRIPTION, description, IPTC_CAPTION_MAX_BYTES,
                              "description")
+    elif description and description != original.description:
+        kept.append("description: the photo has one already, kept (approve an overwrite "
+                    "to replace it)")
     alt_text = clean_line(proposal.alt_text or "")
     if alt_text and not original.alt_text:
         edits.append(_set(Tag.ALT_TEXT, values.get(Tag.ALT_TEXT), alt_text))
@@ -288,7 +295,9 @@ def plan_changes(
         had_xmp=original.has_xmp,
         edits=content,
         added_keywords=new_flat if content else [],
-        notes=notes if content else [],
+        notes=[*kept, *notes] if content else kept,
         update_iptc_digest=writes_iptc and any(r.code == "iptc_digest_matches"
                                                for r in original.risks),
+        keep_original=bool(content) and original.target_exists
+        and any(r.code == "extended_xmp" for r in original.risks),
     )

@@ -17,6 +17,9 @@ EXIF = "EXIF"
 PNG_EXIF_KEY = "Imageworks:PNGExifChunks"
 """Added to a PNG's dump by the reader: where its EXIF lives (``eXIf``, ``raw profile``)."""
 
+IPTC_UTF8_KEY = "Imageworks:IPTCDecodedAsUTF8"
+"""Set by the reader when it re-decoded undeclared UTF-8 IPTC text (ExifTool reads it as Latin)."""
+
 DUMP_TAGS: tuple[str, ...] = (
     "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-File:CurrentIPTCDigest",
     "-Photoshop:IPTCDigest", "-IPTC:all", "-File:ExifByteOrder",
@@ -110,12 +113,16 @@ def recover_bytes(text: str) -> bytes | None:
 def iptc_encoding(dump: Mapping[str, object]) -> Literal["declared", "ascii", "utf8", "legacy"]:
     """How the IPTC text of a dump (read with ExifTool's default Latin charset) is encoded.
 
-    ``declared``: a coded character set is set (ExifTool decoded it right); ``ascii``: no
+    ``declared``: UTF-8 is declared (ExifTool decoded it right); ``ascii``: no
     character set and nothing but ASCII; ``utf8``: no character set but every value is valid
     UTF-8 (digiKam, some phones); ``legacy``: 8-bit text in an undeclared legacy set.
     """
-    if dump.get("IPTC:CodedCharacterSet") not in (None, ""):
-        return "declared"
+    declared = dump.get("IPTC:CodedCharacterSet")
+    if declared not in (None, ""):
+        # Only UTF-8 is declared in practice; ExifTool writes any other set as Latin.
+        return "declared" if str(declared).upper() in ("UTF8", "UTF-8") else "legacy"
+    if dump.get(IPTC_UTF8_KEY):
+        return "utf8"
     texts = [text for key, value in dump.items() if key.startswith("IPTC:")
              for text in _texts(value)]
     if all(text.isascii() for text in texts):
@@ -208,6 +215,12 @@ def assess_in_file(dump: Mapping[str, object], path_suffix: str) -> list[WriteRi
             "iptc_digest_stale", "Photoshop:IPTCDigest", "warn",
             "IPTC was changed by another program after XMP was saved (MWG digest differs): "
             "IPTC-only keywords are not copied into XMP"))
+    if dump.get("XMP-xmpNote:HasExtendedXMP") not in (None, ""):
+        risks.append(WriteRisk(
+            "extended_xmp", "XMP-xmpNote:HasExtendedXMP", "warn",
+            "the file splits its XMP into a main and an extended part (Pixel, Ultra HDR): "
+            "ExifTool joins them when it rewrites XMP, so a copy of the original is kept and "
+            "undo puts it back byte for byte"))
     risks.extend(_over_limit(dump))
     return risks
 

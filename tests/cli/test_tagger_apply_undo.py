@@ -176,3 +176,26 @@ def test_run_without_dry_run_writes_metadata_through_the_writer(tmp_path, fake_b
         assert "XMP-imageworks:Models" in ph.tags(image, "XMP-imageworks:Models")
     code, output = invoke("undo", "--last")
     assert code == 0 and all(keywords(image) == [] for image in images)
+
+
+def test_history_says_when_an_undo_could_not_restore_a_camera_file(photos, tmp_path):
+    from tests.support import corpus
+
+    try:
+        photo = corpus.copy_to("r_sony.jpg", photos)
+    except corpus.CorpusUnavailableError as exc:
+        pytest.fail(f"the real-world corpus is unavailable: {exc}")
+    code, output = invoke("apply", write_jsonl(tmp_path / "tags.jsonl", record(photo)))
+    assert code == 0, output
+    photo.chmod(0o444)
+    try:
+        code, output = invoke("undo", "--last")
+        assert code != 0 and "read-only" in output
+        code, output = invoke("history")
+        assert "undo failed: 1 of 1 file(s) not restored" in output and "read-only" in output
+        assert "can be undone" not in output
+    finally:
+        photo.chmod(0o644)
+    code, output = invoke("undo", "--last")
+    assert code == 0, output
+    assert "undone" in invoke("history")[1]

@@ -41,7 +41,9 @@ def test_nothing_new_means_empty_plan_and_no_provenance():
     proposal = Proposal(path="/p/a.jpg", title="New", keywords=["tree"],
                         provenance=Provenance(models={"caption": "m"}))
     plan = plan_changes(original, proposal, SETTINGS)
-    assert plan.is_empty and plan.edits == [] and plan.notes == []
+    assert plan.is_empty and plan.edits == []
+    assert plan.notes == ["title: the photo has one already, kept (approve an overwrite to "
+                          "replace it)"]
 
 
 def test_title_and_description_only_when_empty_unless_overwrite_approved():

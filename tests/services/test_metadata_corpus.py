@@ -28,6 +28,8 @@ ALLOWED_TO_CHANGE: dict[str, str] = {
     "File:CurrentIPTCDigest": "the MD5 of the IPTC block, which changes with its keywords",
     "Photoshop:IPTCDigest": "updated to the new IPTC block where it matched before (MWG)",
     "RIFF:WebP_Flags": "a WebP's header flags announce the XMP chunk a write adds",
+    "XMP-xmpNote:HasExtendedXMP": "ExifTool joins extended XMP into the main packet when it "
+    "fits (Ultra HDR, Pixel); the writer keeps the original, so undo puts its bytes back",
 }
 """Tags outside the owned fields that may differ after a write (not after undo)."""
 

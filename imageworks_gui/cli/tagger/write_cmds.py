@@ -225,6 +225,8 @@ def history() -> None:
             state = f"undo of {batch.undoes}"
         elif batch.undone_at:
             state = f"undone {batch.undone_at}"
+        elif batch.undo_failed:
+            state = f"undo failed: {batch.undo_failed}; fix that and run undo again"
         else:
             state = "can be undone"
         note = "" if batch.description in ("", state) else f"  {batch.description}"

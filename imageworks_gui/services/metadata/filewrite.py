@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import secrets
 import shutil
@@ -301,3 +302,42 @@ def backup(target: str, backup_dir: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(target, destination)
     return destination
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_copy(target: str, folder: Path, name: str) -> str:
+    """Copy ``target`` (as it is before a write) to ``folder/name`` for an exact undo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = folder / name
+    shutil.copy2(target, destination)
+    _fsync_path(str(destination))
+    return str(destination)
+
+
+def restore_copy(plan: ChangePlan) -> None:
+    """Put a kept original back over the target atomically (undo), after the usual checks."""
+    assert plan.restore_from is not None
+    check_writable(plan)
+    check_unchanged(plan)
+    target = plan.target
+    temp_dir = make_temp_dir(target)
+    tmp = os.path.join(temp_dir, os.path.basename(target))
+    try:
+        shutil.copy2(plan.restore_from, tmp)
+        _copy_owner_and_mode(target, tmp)
+        check_unchanged(plan)
+        _fsync_path(tmp)
+        os.replace(tmp, target)
+        _fsync_path(os.path.dirname(target) or ".", directory=True)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.remove(plan.restore_from)

@@ -33,6 +33,11 @@ class JournalEntry(BaseModel):
     edits: list[TagEdit] = Field(default_factory=list)
     committed: bool = False
     """True once the new file was in place (informational: undo compares values anyway)."""
+    original_copy: str | None = None
+    """A copy of the file as it was, kept when a write cannot be undone value by value."""
+    written_sha256: str | None = None
+    """SHA-256 of the file as written (with ``original_copy``: undo restores the copy only
+    while the file is still exactly as written)."""
 
 
 class BatchSummary(BaseModel):
@@ -47,6 +52,8 @@ class BatchSummary(BaseModel):
     undone_at: str | None = None
     undo_batch: str | None = None
     undoes: str | None = None
+    undo_failed: str | None = None
+    """Why the last undo attempt could not restore every file (None once an undo succeeds)."""
 
 
 def _now() -> str:
@@ -111,9 +118,12 @@ class MetadataJournal:
         """Write-ahead record of one file (fsynced before the file is touched)."""
         self._append(batch_id, {"type": "file", **entry.model_dump(mode="json")})
 
-    def commit(self, batch_id: str, seq: int) -> None:
-        """Mark file ``seq`` as replaced."""
-        self._append(batch_id, {"type": "commit", "seq": seq}, sync=False)
+    def commit(self, batch_id: str, seq: int, sha256: str | None = None) -> None:
+        """Mark file ``seq`` as replaced (``sha256``: of the new file, when it is needed)."""
+        record: dict[str, Any] = {"type": "commit", "seq": seq}
+        if sha256 is not None:
+            record["sha256"] = sha256
+        self._append(batch_id, record, sync=False)
 
     def finish(self, batch_id: str) -> bool:
         """End a batch; False when it recorded no file (then it leaves no journal)."""
@@ -123,6 +133,10 @@ class MetadataJournal:
 
     def mark_undone(self, batch_id: str, undo_batch: str) -> None:
         self._append(batch_id, {"type": "undone", "at": _now(), "undo_batch": undo_batch})
+
+    def mark_undo_failed(self, batch_id: str, reason: str) -> None:
+        """Record that an undo left files as written (history then says so, with why)."""
+        self._append(batch_id, {"type": "undo_failed", "at": _now(), "reason": reason})
 
     def _read(self, batch_id: str) -> tuple[BatchSummary, list[JournalEntry]]:
         path = self._file(batch_id)
@@ -143,9 +157,13 @@ class MetadataJournal:
                         entries[entry.seq] = entry
                     elif kind == "commit" and record["seq"] in entries:
                         entries[record["seq"]].committed = True
+                        entries[record["seq"]].written_sha256 = record.get("sha256")
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
+                        summary.undo_failed = None
+                    elif kind == "undo_failed" and summary is not None:
+                        summary.undo_failed = record["reason"]
                 except (ValueError, KeyError, TypeError, ValidationError):
                     if line.endswith("\n"):
                         raise JournalError(f"{path}: line {number} is damaged; the batch cannot "

@@ -14,6 +14,7 @@ from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.sidecars import assess_sidecar
 from imageworks_gui.core.write_risks import (
     DUMP_TAGS,
+    IPTC_UTF8_KEY,
     PNG_EXIF_KEY,
     assess_in_file,
     iptc_encoding,
@@ -107,6 +108,7 @@ def _decode_undeclared_utf8(record: dict[str, Any]) -> None:
             items = value if isinstance(value, list) else [value]
             fixed = [(recover_bytes(str(v)) or b"").decode("utf-8") for v in items]
             record[key] = fixed if isinstance(value, list) else fixed[0]
+    record[IPTC_UTF8_KEY] = True
 
 
 def _run_read(pool: ExifToolPool, target: str) -> dict[str, Any]:

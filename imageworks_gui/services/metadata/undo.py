@@ -7,6 +7,7 @@ import os
 from imageworks_gui.core.metadata import ChangePlan, TagEdit, TagValue, as_list, normalise_tag_value
 from imageworks_gui.core.metadata_plan import keep_bookkeeping
 from imageworks_gui.core.write_risks import iptc_digest_state
+from imageworks_gui.services.metadata.filewrite import file_sha256
 from imageworks_gui.services.metadata.journal import JournalEntry
 from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
 
@@ -83,6 +84,10 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
             and any(e.tag.startswith("IPTC:") for e in edits)}
     if fully_restored and not others and not entry.target_existed:
         return ChangePlan(**plan, edits=edits, delete_target=True)
+    copy = entry.original_copy
+    if copy and os.path.isfile(copy) and entry.written_sha256 == file_sha256(target):
+        # Nothing touched the file since the write: put the kept original back, exactly.
+        return ChangePlan(**plan, edits=edits, restore_from=copy)
     if drop_xmp and edits:
         edits = [e for e in edits if not e.tag.startswith("XMP-")]
         edits.append(TagEdit(tag="XMP:all", mode="set", before=None, after=None))

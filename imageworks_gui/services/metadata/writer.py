@@ -16,7 +16,14 @@ from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.write_risks import refusal
 from imageworks_gui.services.metadata import undo as undo_mod
 from imageworks_gui.services.metadata.exiftool import ExifToolPool
-from imageworks_gui.services.metadata.filewrite import ConflictError, apply_plan, delete_file
+from imageworks_gui.services.metadata.filewrite import (
+    ConflictError,
+    apply_plan,
+    delete_file,
+    file_sha256,
+    keep_copy,
+    restore_copy,
+)
 from imageworks_gui.services.metadata.journal import (
     BatchKind,
     BatchSummary,
@@ -135,14 +142,18 @@ class MetadataWriter:
                 return WriteOutcome(path=path, status="unchanged", target=plan.target,
                                     reason="nothing new to write", notes=plan.notes)
             seq = self._next_seq()
+            copy = keep_copy(plan.target, self.journal.root.parent / "originals" / batch_id,
+                             f"{seq}-{Path(plan.target).name}") if plan.keep_original else None
             self.journal.record(batch_id, JournalEntry(
                 seq=seq, path=plan.path, target=plan.target, target_existed=plan.target_exists,
-                had_xmp=plan.had_xmp, edits=plan.edits))
+                had_xmp=plan.had_xmp, edits=plan.edits, original_copy=copy))
             if plan.delete_target:
                 delete_file(plan)
+            elif plan.restore_from is not None:
+                restore_copy(plan)
             else:
                 apply_plan(self.pool, plan, backup_dir)
-            self.journal.commit(batch_id, seq)
+            self.journal.commit(batch_id, seq, file_sha256(plan.target) if copy else None)
         except ConflictError as exc:
             return WriteOutcome(path=path, status="conflict", reason=str(exc))
         except MetadataError as exc:
@@ -188,8 +199,13 @@ class MetadataWriter:
             if outcome.status == "error" and on_result is not None and outcome not in \
                     result.outcomes:
                 on_result(outcome)
-        if not any(o.status in ("error", "conflict") for o in outcomes):
+        failed = [o for o in outcomes if o.status in ("error", "conflict")]
+        if not failed:
             self.journal.mark_undone(batch_id, result.batch_id or "")
+        else:
+            self.journal.mark_undo_failed(
+                batch_id, f"{len(failed)} of {len(outcomes)} file(s) not restored, first: "
+                f"{failed[0].reason}")
         return BatchResult(batch_id=result.batch_id, outcomes=outcomes)
 
 
