@@ -158,8 +158,8 @@ def keep_bookkeeping(edits: list[TagEdit], values: dict[str, TagValue],
 
 
 def _raw_sidecar_edits(
-    original: PhotoMetadata, proposal: Proposal, raw: RawEmbedded,
-    carried: dict[str, TagValue], content: list[TagEdit], notes: list[str],
+    original: PhotoMetadata, raw: RawEmbedded, carried: dict[str, TagValue],
+    content: list[TagEdit], notes: list[str],
 ) -> list[TagEdit]:
     """A RAW's own values go into the sidecar being created for it (before the proposal's), so
     programs that read only the sidecar still see them; a new Adobe-style sidecar records which
@@ -177,12 +177,6 @@ def _raw_sidecar_edits(
     if carried:
         notes.append(f"the RAW's own {raw.summary() or 'metadata'} copied into the new sidecar "
                      "(the RAW itself is never changed)")
-    for label, own, proposed, tag in (("title", raw.title, proposal.title, Tag.TITLE),
-                                      ("description", raw.description, proposal.description,
-                                       Tag.DESCRIPTION)):
-        if own and proposed and tag not in edited and not original.values.get(tag):
-            notes.append(f"the RAW itself already has a {label}; the proposed one was not "
-                         "written (approve an overwrite to replace it in the sidecar)")
     target, photo = PurePath(original.target), PurePath(original.path)
     if not original.target_exists and target.name.casefold() == adobe_name(photo.name).casefold():
         out.append(TagEdit(tag=SIDECAR_FOR, mode="set", before=None,
@@ -269,7 +263,7 @@ def plan_changes(
 
     content = [edit for edit in edits if edit is not None]
     if content and original.is_raw:
-        content = _raw_sidecar_edits(original, proposal, raw, carried, content, notes)
+        content = _raw_sidecar_edits(original, raw, carried, content, notes)
     writes_iptc = any(e.tag.startswith("IPTC:") for e in content)
     if writes_iptc:
         content += _iptc_bookkeeping(original, content)

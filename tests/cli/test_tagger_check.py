@@ -141,7 +141,7 @@ def test_apply_shows_and_keeps_what_the_raw_itself_holds(photos, tmp_path):
     code, output = invoke("apply", results, "--dry-run")
     assert code == 0, output
     assert "in the RAW itself: description, 2 keywords" in output
-    assert "already has a description" in output
+    assert "description: the photo has one already, kept" in output
     assert "XMP-dc:Description: 'Harbour at dawn, Île de Ré'" in output  # the RAW's, kept
     code, output = invoke("apply", results)
     assert code == 0, output
@@ -162,7 +162,8 @@ def test_run_output_tells_what_the_raw_already_had(photos, capsys):
     assert write_results_for_run([result], Settings()) == 0
     printed = capsys.readouterr()
     text = printed.out + printed.err
-    assert "already has a description" in text and "copied into the new sidecar" in text
+    assert "description: the photo has one already, kept" in text
+    assert "copied into the new sidecar" in text
     assert ph.exiv2_read(photos / "DSC_0001.xmp")["Xmp.dc.description"] == \
         "Harbour at dawn, Île de Ré"
 

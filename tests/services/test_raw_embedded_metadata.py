@@ -42,7 +42,7 @@ def test_proposal_does_not_overwrite_the_raws_description_and_keywords_merge(pho
                                          keywords=["boat", "sunrise"]))
     assert outcome.status == "written", outcome.reason
     assert outcome.added_keywords == ["sunrise"]  # "boat" was already in the NEF as "Boat"
-    assert any("already has a description" in note for note in outcome.notes)
+    assert any("description: the photo has one already, kept" in note for note in outcome.notes)
     sidecar = photos / "DSC_0001.xmp"
     second = ph.exiv2_read(sidecar)
     assert second["Xmp.dc.description"] == "Harbour at dawn, Île de Ré"  # the RAW's own

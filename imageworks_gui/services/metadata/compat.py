@@ -225,8 +225,8 @@ def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Propo
             report.notes = [note.replace(temp + os.sep, "") for note in plan.notes
                             if note not in shown]
             report.changes = [_describe(edit.tag, edit.mode, edit.items, edit.after)
-                              for edit in plan.edits if not edit.tag.startswith(
-                                  "XMP-imageworks:")]
+                              for edit in plan.edits if edit.before != edit.after
+                              and not edit.tag.startswith("XMP-imageworks:")]
             if not plan.is_empty:
                 apply_plan(pool, plan)
         except MetadataError as exc:
