@@ -185,3 +185,25 @@ def test_check_on_real_files_flags_a_shadowed_exif_block(photos):
     canon_report = block(output, "IMG_0001.CR2")
     assert "metadata goes to: " + str(photos / "IMG_0001.CR2.xmp") in canon_report
     assert "IMG_0001.xmp would be shared with IMG_0001.JPG" in canon_report
+
+
+def test_apply_dry_run_refuses_what_a_write_refuses(photos, tmp_path, app_dirs):
+    from imageworks_gui.core.settings import Settings
+    from imageworks_gui.services.settings_store import SettingsStore
+
+    store = SettingsStore()
+    store.save(Settings.model_validate({"metadata": {"sidecar_collision": "refuse"}}))
+    canon, _dng = rf.cr2(photos), rf.dng_with_xmp(photos)
+    broken = photos / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe1 not a jpeg")
+    lines = [to_journal_line(TagResult(path=str(p), status="ok", keywords=["boat"]))
+             for p in (canon, broken)]
+    results = tmp_path / "r.jsonl"
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = snapshot(photos)
+    code, output = invoke("apply", results, "--dry-run")
+    assert code == 1, output
+    assert "would write" not in output
+    assert "IMG_0001.xmp is shared with IMG_0001.DNG" in output
+    assert "broken.jpg: not written" in output
+    assert snapshot(photos) == before

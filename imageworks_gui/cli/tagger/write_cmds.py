@@ -18,7 +18,6 @@ from imageworks_gui.cli.tagger.results_io import (
     proposal_from_result,
     skip_reason,
 )
-from imageworks_gui.core.metadata import plan_changes
 from imageworks_gui.core.settings import MetadataSettings, Settings
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.services.metadata import (
@@ -31,6 +30,7 @@ from imageworks_gui.services.metadata import (
     WriteOutcome,
     read_metadata,
 )
+from imageworks_gui.services.metadata.reader import uses_sidecar
 from imageworks_gui.services.metadata.writer import WriteSession
 from imageworks_gui.services.pipeline.journal import append_record
 from imageworks_gui.services.pipeline.runner import RESUMED_REASON
@@ -96,14 +96,15 @@ def _dry_run(writer: MetadataWriter, items: list[tuple[TagResult, Path]]) -> int
     for result, path in items:
         proposal = proposal_from_result(result, path)
         try:
-            meta = read_metadata(writer.pool, path, writer.settings)
-            plan = plan_changes(meta, proposal, writer.settings)
+            plan = writer.plan(proposal)  # refuses what a write would refuse
+            embedded = (read_metadata(writer.pool, path, writer.settings).embedded
+                        if uses_sidecar(path, writer.settings) else None)
         except MetadataError as exc:
             failed += 1
             out.print(f"[red]error    [/] {exc}")
             continue
-        if meta.embedded is not None and not meta.embedded.is_empty:
-            out.print(f"{path}: in the RAW itself: {meta.embedded.summary()}", markup=False)
+        if embedded is not None and not embedded.is_empty:
+            out.print(f"{path}: in the RAW itself: {embedded.summary()}", markup=False)
         if plan.is_empty:
             out.print(f"[dim]unchanged[/] {path}  nothing new to write")
             continue
