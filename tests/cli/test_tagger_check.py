@@ -71,7 +71,7 @@ def test_check_reports_each_program_and_flags_a_sidecar_collision(photos):
            "Harbour" in nef_report  # the NEF's own IPTC
     assert "after:  title 'A [red]harbour[/red]'; description 'Harbour at dawn, Île de Ré';" \
            " keywords: Boat, Harbour, AI, sea" in nef_report  # printed literally, kept
-    assert "lost" not in nef_report
+    assert "! lost" not in nef_report
 
     jpeg_report = block(output, "lightroom.jpg")
     assert "keywords: Places, Europe, Switzerland, Café, 東京, boat, AI, sea" in jpeg_report
@@ -207,3 +207,15 @@ def test_apply_dry_run_refuses_what_a_write_refuses(photos, tmp_path, app_dirs):
     assert "IMG_0001.xmp is shared with IMG_0001.DNG" in output
     assert "broken.jpg: not written" in output
     assert snapshot(photos) == before
+
+
+def test_check_flags_a_title_iptc_would_cut_short(photos):
+    photo = ph.iptc_only_jpeg(photos)
+    title = "Évening light over the old harbour of La Rochelle, seen from the tower"
+    before = snapshot(photos)
+    code, output = invoke("check", photo, "--title", title, "--overwrite")
+    assert code == 1, output
+    assert snapshot(photos) == before
+    assert "! lost: IPTC:ObjectName would hold the title cut to 64 bytes" in output
+    code, output = invoke("check", photo, "--title", "Short title", "--overwrite")
+    assert code == 0 and "! lost" not in output, output

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from imageworks_gui.core.metadata import Proposal, plan_changes
+from imageworks_gui.core.metadata import Proposal, TagEdit, plan_changes
 from imageworks_gui.core.metadata_tags import Tag, as_list, fold, normalise_tag_value
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.sidecars import assess_sidecar, same_stem_photos
@@ -170,6 +170,20 @@ def _stage(photo: Path, folder: Path, settings: MetadataSettings) -> Path:
     return copy
 
 
+def _cut_short(edits: list[TagEdit]) -> list[str]:
+    """IPTC copies of a new title or description that IPTC's byte limits cut short."""
+    by_tag = {edit.tag: edit.after for edit in edits}
+    out: list[str] = []
+    for iptc, xmp, label in ((Tag.IPTC_TITLE, Tag.TITLE, "title"),
+                             (Tag.IPTC_CAPTION, Tag.DESCRIPTION, "description")):
+        short, full = by_tag.get(iptc), by_tag.get(xmp)
+        if isinstance(short, str) and isinstance(full, str) and short != full:
+            out.append(f"{iptc} would hold the {label} cut to {len(short.encode('utf-8'))} "
+                       "bytes (IPTC's limit): programs that read only IPTC miss the rest "
+                       "(XMP holds all of it)")
+    return out
+
+
 def _lost(before: list[ProgramView], after: list[ProgramView]) -> list[str]:
     lost: list[str] = []
     for old, new in zip(before, after, strict=True):
@@ -227,13 +241,14 @@ def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Propo
             report.changes = [_describe(edit.tag, edit.mode, edit.items, edit.after)
                               for edit in plan.edits if edit.before != edit.after
                               and not edit.tag.startswith("XMP-imageworks:")]
+            limited = _cut_short(plan.edits)
             if not plan.is_empty:
                 apply_plan(pool, plan)
         except MetadataError as exc:
             report.error = "the write would fail: " + str(exc).replace(temp + os.sep, "")
             return report
         report.after = program_views(pool, copy, settings)
-    report.lost = _lost(report.before, report.after)
+    report.lost = [*limited, *_lost(report.before, report.after)]
     return report
 
 
