@@ -141,16 +141,17 @@ def _iptc_bookkeeping(original: PhotoMetadata, content: list[TagEdit]) -> list[T
     return out
 
 
-def keep_bookkeeping(edits: list[TagEdit], values: dict[str, TagValue],
-                     has_xmp: bool) -> list[TagEdit]:
+def keep_bookkeeping(edits: list[TagEdit], values: dict[str, TagValue], has_xmp: bool,
+                     iptc_versions: bool = False) -> list[TagEdit]:
     """``edits`` plus edits that keep what ExifTool would change by itself: the XMP toolkit
-    name (when XMP already existed) and IPTC's record versions (ExifTool drops an application
-    record left with nothing but its version). Undo then has nothing to restore there."""
+    name (when XMP already existed) and, with ``iptc_versions`` (undo, which removes IPTC
+    values), IPTC's record versions, as ExifTool drops an application record left with
+    nothing but its version. Undo then has nothing to restore there."""
     edited = {e.tag for e in edits}
     keep: list[str] = []
     if has_xmp and any(tag.startswith("XMP-") for tag in edited):
         keep.append(Tag.XMP_TOOLKIT)
-    if any(tag.startswith("IPTC:") for tag in edited):
+    if iptc_versions and any(tag.startswith("IPTC:") for tag in edited):
         keep += [tag for tag in (Tag.IPTC_ENVELOPE, Tag.IPTC_APP_VERSION)
                  if values.get(tag) is not None and tag not in edited]
     return [*edits, *(TagEdit(tag=tag, mode="set", before=values.get(tag),

@@ -244,7 +244,7 @@ def apply_plan(pool: ExifToolPool, plan: ChangePlan, backup_dir: Path | None = N
             reason = "; ".join(e.removeprefix("Error: ") for e in result.errors) or "no file"
             raise MetadataError(f"{target}: ExifTool could not write it ({reason}); the file "
                                 "was left unchanged")
-        problems = mismatches(plan, read_tag_values(pool, tmp))
+        problems = mismatches(plan, read_tag_values(pool, tmp, verify=True))
         if problems:
             raise MetadataError(f"{target}: read-back check failed ({'; '.join(problems)}); "
                                 "the original was left unchanged")

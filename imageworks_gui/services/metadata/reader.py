@@ -34,6 +34,11 @@ READ_ARGS: tuple[str, ...] = (
 )
 """One ExifTool read gives the MWG fields and everything ``assess_in_file`` needs."""
 
+VERIFY_ARGS: tuple[str, ...] = (
+    "-G1", "-XMP:all", "-IPTC:all", "-IFD0:ImageDescription", "-FileTypeExtension",
+)
+"""What the read-back check of a written temp file needs (the fields a plan sets)."""
+
 
 class MetadataError(Exception):
     """A per-file problem with a message that says what failed, why, and what to do."""
@@ -111,9 +116,10 @@ def _decode_undeclared_utf8(record: dict[str, Any]) -> None:
     record[IPTC_UTF8_KEY] = True
 
 
-def _run_read(pool: ExifToolPool, target: str) -> dict[str, Any]:
+def _run_read(pool: ExifToolPool, target: str,
+              args: tuple[str, ...] = READ_ARGS) -> dict[str, Any]:
     try:
-        records, result = pool.execute_json([*READ_ARGS, file_arg(target)])
+        records, result = pool.execute_json([*args, file_arg(target)])
     except ValueError as exc:
         raise MetadataError(str(exc)) from exc
     except ExifToolError as exc:
@@ -213,6 +219,7 @@ def read_embedded(pool: ExifToolPool, photo: str, notes: list[str]) -> RawEmbedd
     return RawEmbedded.from_record(records[0])
 
 
-def read_tag_values(pool: ExifToolPool, target: str) -> dict[str, Any]:
-    """Every value ``READ_ARGS`` yields for any file (no type checks), for verification."""
-    return _run_read(pool, target)
+def read_tag_values(pool: ExifToolPool, target: str, verify: bool = False) -> dict[str, Any]:
+    """Every value ``READ_ARGS`` yields for any file (no type checks): the dump
+    ``assess_in_file`` takes. ``verify``: only what a read-back check compares (faster)."""
+    return _run_read(pool, target, VERIFY_ARGS if verify else READ_ARGS)

@@ -78,7 +78,8 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
                 and all(e.after is None for e in edits if e.tag.startswith("XMP-")))
     if not drop_xmp:
         values = {tag: normalise_tag_value(tag, value) for tag, value in record.items()}
-        edits = keep_bookkeeping(edits, values, any(k.startswith("XMP-") for k in record))
+        edits = keep_bookkeeping(edits, values, any(k.startswith("XMP-") for k in record),
+                                 iptc_versions=True)
     plan = {**base, "expected_size": st.st_size, "expected_mtime_ns": st.st_mtime_ns,
             "notes": notes, "update_iptc_digest": iptc_digest_state(record) == "matches"
             and any(e.tag.startswith("IPTC:") for e in edits)}
