@@ -100,8 +100,8 @@ def print_report(report: CheckReport) -> None:
     if report.error:
         out.print(f"  error: {safe(report.error)}", style="red")
     elif report.after is None and not report.changes:
-        out.print("  (no planned write: give --results, or --title/--description/--keyword)",
-                  style="dim")
+        out.print("  (no planned write for this file: give --results with a usable record "
+                  "for it, or --title/--description/--keyword)", style="dim")
 
 
 @app.command("check", help=CHECK_HELP)
