@@ -125,6 +125,12 @@ def test_check_without_a_plan_and_usage_errors(photos, tmp_path, monkeypatch):
     bad.write_text("{not json\n" + json.dumps({"path": str(photo)}) + "\n", encoding="utf-8")
     code, output = invoke("check", photo, "--results", bad)
     assert "bad.jsonl:1" in output
+    rejected = tmp_path / "rejected.jsonl"
+    record = json.loads(to_journal_line(TagResult(path=str(photo), status="ok",
+                                                  keywords=["tree"])))
+    rejected.write_text(json.dumps({**record, "approved": False}) + "\n", encoding="utf-8")
+    code, output = invoke("check", photo, "--results", rejected)
+    assert code == 0 and "no planned write for this file" in output  # never written: no plan
     monkeypatch.setenv("IMAGEWORKS_EXIFTOOL", str(tmp_path / "no-exiftool"))
     code, output = invoke("check", photo, "--keyword", "x")
     assert code == 2 and "ExifTool not found" in output and "Traceback" not in output
