@@ -70,13 +70,19 @@ def sidecar_owner(values: Mapping[str, object], candidates: Iterable[str]) -> st
         claim = _text(values.get(tag))
         if not claim:
             continue
-        claim_name = PurePath(claim.replace("\\", "/")).name.casefold()
-        for name in names:
-            if tag == SIDECAR_FOR:
-                if PurePath(name).suffix.lstrip(".").casefold() == claim.lstrip(".").casefold():
-                    return name
-            elif name.casefold() == claim_name:
-                return name
+        if tag == SIDECAR_FOR:
+            ext = claim.lstrip(".")
+            matches = [n for n in names if PurePath(n).suffix[1:].casefold() == ext.casefold()]
+            exact = [n for n in matches if PurePath(n).suffix[1:] == ext]
+            # IMG_1.CR2 and IMG_1.cr2 side by side: only an exact match tells them apart.
+            found = exact if len(matches) > 1 else matches
+        else:
+            claim_name = PurePath(claim.replace("\\", "/")).name
+            matches = [n for n in names if n.casefold() == claim_name.casefold()]
+            exact = [n for n in matches if n == claim_name]
+            found = exact if len(matches) > 1 else matches
+        if len(found) == 1:
+            return found[0]
     raws = [n for n in names if PurePath(n).suffix.lower() in RAW_EXTENSIONS]
     if len(raws) == 1 and any(str(tag).startswith("XMP-crs:") for tag in values):
         return raws[0]

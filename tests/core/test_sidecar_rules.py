@@ -64,3 +64,10 @@ def test_raw_embedded_values_follow_mwg_and_skip_camera_defaults():
     assert (iptc_only.keywords, iptc_only.rating) == (["a", "b"], "3")
     assert iptc_only.summary() == "2 keywords, rating 3"
     assert RawEmbedded.from_record({"IFD0:ImageDescription": " " * 31}).is_empty
+
+
+def test_owner_when_two_photos_differ_only_in_the_case_of_their_extension():
+    names = ["IMG_1.CR2", "IMG_1.cr2"]
+    assert sidecar_owner({"XMP-photoshop:SidecarForExtension": "cr2"}, names) == "IMG_1.cr2"
+    assert sidecar_owner({"XMP-photoshop:SidecarForExtension": "Cr2"}, names) is None
+    assert sidecar_owner({"XMP-crs:RawFileName": "IMG_1.CR2"}, names) == "IMG_1.CR2"
