@@ -279,6 +279,15 @@ def test_undo_restores_extended_xmp_of_ultra_hdr_files(folder, writer):
     assert photo.read_bytes() == original
 
 
+def test_kept_original_is_not_put_back_over_later_edits(folder, writer):
+    photo = corpus.copy_to("ultrahdr.jpg", folder)
+    outcome = writer.write(photo, Proposal(path=str(photo), keywords=["tree"]))
+    assert outcome.status == "written", outcome.reason
+    ph.exiftool("-overwrite_original", "-XMP-dc:Subject+=mine", photo)  # edited elsewhere
+    undo_last(writer)
+    assert ph.exiv2_read(photo)["Xmp.dc.subject"] == ["mine"]  # ours removed, theirs kept
+
+
 # 12 ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "reason"), [
     ("invalid-exif.jpg", "malformed"),

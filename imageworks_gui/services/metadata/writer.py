@@ -147,12 +147,17 @@ class MetadataWriter:
             self.journal.record(batch_id, JournalEntry(
                 seq=seq, path=plan.path, target=plan.target, target_existed=plan.target_exists,
                 had_xmp=plan.had_xmp, edits=plan.edits, original_copy=copy))
-            if plan.delete_target:
-                delete_file(plan)
-            elif plan.restore_from is not None:
-                restore_copy(plan)
-            else:
-                apply_plan(self.pool, plan, backup_dir)
+            try:
+                if plan.delete_target:
+                    delete_file(plan)
+                elif plan.restore_from is not None:
+                    restore_copy(plan)
+                else:
+                    apply_plan(self.pool, plan, backup_dir)
+            except BaseException:
+                if copy is not None:  # the file was left as it was: nothing to restore
+                    Path(copy).unlink(missing_ok=True)
+                raise
             self.journal.commit(batch_id, seq, file_sha256(plan.target) if copy else None)
         except ConflictError as exc:
             return WriteOutcome(path=path, status="conflict", reason=str(exc))
