@@ -189,3 +189,12 @@ def test_collisions_are_found_for_hostile_names(photos, writer, stem):
     for batch in writer.list_batches():
         assert not writer.undo(batch.batch_id).failed
     assert sorted(p.name for p in photos.iterdir()) == sorted([canon.name, dng.name])
+
+
+def test_broken_shared_sidecar_is_left_alone_and_does_not_stop_the_write(photos, writer):
+    canon, _dng = rf.cr2(photos), rf.dng_with_xmp(photos)
+    shared = photos / "IMG_0001.xmp"
+    shared.write_bytes(b"<x:xmpmeta broken")
+    outcome = write(writer, canon, "Canon frame")
+    assert outcome.target == str(photos / "IMG_0001.CR2.xmp")
+    assert shared.read_bytes() == b"<x:xmpmeta broken"
