@@ -225,3 +225,17 @@ def test_check_flags_a_title_iptc_would_cut_short(photos):
     assert "! lost: IPTC:ObjectName would hold the title cut to 64 bytes" in output
     code, output = invoke("check", photo, "--title", "Short title", "--overwrite")
     assert code == 0 and "! lost" not in output, output
+
+
+def test_check_shows_no_after_side_for_a_file_the_writer_refuses(photos):
+    from tests.support import corpus
+
+    big = corpus.copy_to("hopper_bigtiff.tif", photos)  # a real BigTIFF
+    before = snapshot(photos)
+    code, output = invoke("check", big, "--keyword", "x")
+    assert code == 1, output
+    assert snapshot(photos) == before
+    report = block(output, "hopper_bigtiff.tif")
+    assert "unsupported_format (refuse): BigTIFF files cannot be written" in report
+    assert "error: the write would fail" in report and "not written" in report
+    assert "after:" not in report

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from imageworks_gui.core.metadata import Proposal, TagEdit, plan_changes
+from imageworks_gui.core.metadata import Proposal, TagEdit
 from imageworks_gui.core.metadata_tags import Tag, as_list, fold, normalise_tag_value
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.sidecars import assess_sidecar, same_stem_photos
@@ -33,6 +33,7 @@ from imageworks_gui.services.metadata.sidecars import (
     resolve_sidecar,
     sidecar_paths,
 )
+from imageworks_gui.services.metadata.writer import MetadataWriter
 
 VIEW_ARGS = ("-G1", "-use", "MWG", "-MWG:Keywords", "-MWG:Description", "-XMP-dc:Title",
              "-IPTC:ObjectName", "-XMP-dc:Subject", "-IPTC:Keywords", "-XMP-digiKam:TagsList",
@@ -232,9 +233,9 @@ def check_file(pool: ExifToolPool, path: str | os.PathLike[str], proposal: Propo
     with tempfile.TemporaryDirectory(prefix="imageworks-check-") as temp:
         copy = _stage(photo, Path(temp), settings)
         try:
-            original = read_metadata(pool, copy, settings)
-            plan = plan_changes(original, Proposal.model_validate(
-                {**proposal.model_dump(), "path": str(copy)}), settings)
+            # The writer's own planning: it refuses what a real write would refuse.
+            plan = MetadataWriter(pool, temp, settings).plan(Proposal.model_validate(
+                {**proposal.model_dump(), "path": str(copy)}))
             shown = {risk.message for risk in report.risks}
             report.notes = [note.replace(temp + os.sep, "") for note in plan.notes
                             if note not in shown]
