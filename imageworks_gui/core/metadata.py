@@ -20,12 +20,14 @@ from imageworks_gui.core.metadata_tags import (
     as_list,
     clean_block,
     clean_line,
+    is_placeholder,
     is_raw_path,
     normalise_tag_value,
     truncate_utf8,
 )
 from imageworks_gui.core.metadata_tags import fold as _fold
-from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.core.raw_embedded import RATING, RawEmbedded
+from imageworks_gui.core.write_risks import WriteRisk
 
 __all__ = [
     "ALL_TAGS", "IPTC_CAPTION_MAX_BYTES", "IPTC_KEYWORD_MAX_BYTES", "IPTC_TITLE_MAX_BYTES",
@@ -143,6 +145,21 @@ class PhotoMetadata(BaseModel):
     iptc_keywords: list[str] = Field(default_factory=list)
     tags_list: list[str] = Field(default_factory=list)
     provenance: Provenance | None = None
+    risks: list[WriteRisk] = Field(default_factory=list)
+    """What a write into this file would risk, and what the writer does about it."""
+    embedded: RawEmbedded | None = None
+    """What the RAW file itself holds when its metadata goes to a sidecar (counts as existing)."""
+    rating: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    """Things the user should know about where this photo's metadata goes."""
+
+    @property
+    def merges_iptc_keywords(self) -> bool:
+        """MWG: IPTC-only keywords count only when XMP has none and no IPTC digest says XMP
+        is authoritative (a matching digest) or that IPTC is stale (a differing one)."""
+        digest = {"iptc_digest_matches", "iptc_digest_stale"}
+        return not self.values.get(Tag.SUBJECT) and not any(r.code in digest
+                                                               for r in self.risks)
 
     @classmethod
     def from_tags(
@@ -155,26 +172,33 @@ class PhotoMetadata(BaseModel):
         def text(*tags: str) -> str | None:
             for tag in tags:
                 value = known.get(tag)
-                if isinstance(value, str) and value.strip():
+                if isinstance(value, str) and value.strip() and not is_placeholder(value):
                     return value
             return None
 
         subject = as_list(known.get(Tag.SUBJECT))
         iptc = as_list(known.get(Tag.IPTC_KEYWORDS))
-        return cls(
+        raw = fields.get("embedded")
+        raw = raw if isinstance(raw, RawEmbedded) else RawEmbedded()
+        rating = normalise_tag_value(RATING, values.get(RATING))
+        record = cls(
             path=path,
             target=target,
             values=known,
-            title=text(Tag.TITLE, Tag.IPTC_TITLE),
-            description=text(Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION),
+            title=text(Tag.TITLE, Tag.IPTC_TITLE) or raw.title,
+            description=text(Tag.DESCRIPTION, Tag.IPTC_CAPTION, Tag.EXIF_DESCRIPTION)
+            or raw.description,
             alt_text=text(Tag.ALT_TEXT),
-            keywords=_union(subject, iptc),
+            rating=(rating if isinstance(rating, str) else None) or raw.rating,
             hierarchical=as_list(known.get(Tag.HIERARCHICAL)),
             iptc_keywords=iptc,
             tags_list=as_list(known.get(Tag.TAGS_LIST)),
             provenance=Provenance.from_tags(known),
             **fields,  # type: ignore[arg-type]
         )
+        own = _union(subject, iptc) if record.merges_iptc_keywords else subject
+        record.keywords = _union(own, raw.keywords)
+        return record
 
 
 class Proposal(BaseModel):
@@ -219,6 +243,12 @@ class ChangePlan(BaseModel):
     added_keywords: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     """Things the user should know (e.g. a keyword kept in XMP only)."""
+    update_iptc_digest: bool = False
+    """Recompute ``Photoshop:IPTCDigest`` after the IPTC edits (it matched before: MWG)."""
+    keep_original: bool = False
+    """Keep a copy of the file as it was: undo needs its bytes (see ``extended_xmp``)."""
+    restore_from: str | None = None
+    """Undo: put this kept copy back instead of editing tags (the file is as written)."""
 
     @property
     def is_empty(self) -> bool:
@@ -239,148 +269,4 @@ def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:
     return out
 
 
-def _missing(existing: Iterable[str], new: Iterable[str]) -> list[str]:
-    """Items of ``new`` not in ``existing`` (NFC, case-insensitive), in order, deduplicated."""
-    seen = {_fold(item) for item in existing}
-    out: list[str] = []
-    for item in new:
-        if item and _fold(item) not in seen:
-            seen.add(_fold(item))
-            out.append(item)
-    return out
-
-
-def _add(tag: str, before: TagValue, items: list[str]) -> TagEdit | None:
-    if not items:
-        return None
-    return TagEdit(tag=tag, mode="add", before=before, after=[*as_list(before), *items],
-                   items=items)
-
-
-def _set(tag: str, before: TagValue, after: TagValue) -> TagEdit | None:
-    return None if before == after else TagEdit(tag=tag, mode="set", before=before, after=after)
-
-
-def _split_keywords(keywords: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Proposed keywords -> (flat keywords, explicit ``A|B`` paths); path components are flat."""
-    flat: list[str] = []
-    paths: list[str] = []
-    for raw in keywords:
-        parts = [clean_line(part) for part in raw.split("|")]
-        parts = [part for part in parts if part]
-        flat.extend(parts)
-        if len(parts) > 1:
-            paths.append("|".join(parts))
-    return flat, paths
-
-
-def _text_edits(
-    original: PhotoMetadata, notes: list[str], xmp_tag: str, iptc_tag: str | None,
-    exif_tag: str | None, value: str, limit: int, label: str,
-) -> list[TagEdit | None]:
-    values = original.values
-    edits = [_set(xmp_tag, values.get(xmp_tag), value)]
-    if iptc_tag and original.has_iptc:
-        short = truncate_utf8(value, limit)
-        if short != value:
-            notes.append(f"{label} shortened to {limit} bytes in IPTC (IPTC's limit); "
-                         "XMP holds the full text")
-        edits.append(_set(iptc_tag, values.get(iptc_tag), short))
-    if exif_tag and original.has_exif:
-        edits.append(_set(exif_tag, values.get(exif_tag), value))
-    return edits
-
-
-def plan_changes(
-    original: PhotoMetadata, proposal: Proposal, settings: MetadataSettings
-) -> ChangePlan:
-    """Merge an approved proposal into what the photo holds, by MWG rules, never clobbering.
-
-    Title and description are set only when empty unless an overwrite was approved; keywords
-    are added by NFC case-insensitive union keeping the user's spelling; IPTC and EXIF are
-    updated only where the file already has them; provenance is recorded when anything else
-    changes. A plan with no edits means the file is left alone.
-    """
-    values = original.values
-    notes: list[str] = []
-    edits: list[TagEdit | None] = []
-
-    title = clean_line(proposal.title or "")
-    if title and (not original.title or proposal.overwrite_title or settings.overwrite_title):
-        edits += _text_edits(original, notes, Tag.TITLE, Tag.IPTC_TITLE, None, title,
-                             IPTC_TITLE_MAX_BYTES, "title")
-    description = clean_block(proposal.description or "")
-    overwrite_description = proposal.overwrite_description or settings.overwrite_description
-    if description and (not original.description or overwrite_description):
-        edits += _text_edits(original, notes, Tag.DESCRIPTION, Tag.IPTC_CAPTION,
-                             Tag.EXIF_DESCRIPTION, description, IPTC_CAPTION_MAX_BYTES,
-                             "description")
-    alt_text = clean_line(proposal.alt_text or "")
-    if alt_text and not original.alt_text:
-        edits.append(_set(Tag.ALT_TEXT, values.get(Tag.ALT_TEXT), alt_text))
-
-    subject = as_list(values.get(Tag.SUBJECT))
-    iptc = as_list(values.get(Tag.IPTC_KEYWORDS))
-    hierarchical = as_list(values.get(Tag.HIERARCHICAL))
-    tags_list = as_list(values.get(Tag.TAGS_LIST))
-    flat, paths = _split_keywords(proposal.keywords)
-    known_leaves = [*subject, *iptc, *(p.rsplit("|", 1)[-1] for p in hierarchical),
-                    *(t.rsplit("/", 1)[-1] for t in tags_list)]
-    new_flat = _missing(known_leaves, flat)
-    prefix = clean_line(settings.hierarchy_prefix or "").strip("|")
-    if prefix and new_flat:
-        # Only new keywords go under the prefix (e.g. AI|tree); the prefix is a keyword too.
-        in_paths = {_fold(part) for p in paths for part in p.split("|")}
-        paths += [f"{prefix}|{k}" for k in new_flat if _fold(k) not in in_paths]
-        flat.insert(0, prefix)
-    # IPTC-only legacy keywords are copied into XMP so XMP-first readers still see them.
-    edits.append(_add(Tag.SUBJECT, values.get(Tag.SUBJECT), _missing(subject, [*iptc, *flat])))
-    if original.has_iptc:
-        iptc_new = _missing(iptc, flat)
-        too_long = [k for k in iptc_new if len(k.encode("utf-8")) > IPTC_KEYWORD_MAX_BYTES]
-        for keyword in too_long:
-            notes.append(f"keyword {keyword!r} is longer than IPTC's {IPTC_KEYWORD_MAX_BYTES} "
-                         "bytes: written to XMP only, left out of IPTC Keywords")
-        edits.append(_add(Tag.IPTC_KEYWORDS, values.get(Tag.IPTC_KEYWORDS),
-                          [k for k in iptc_new if k not in too_long]))
-    edits.append(_add(Tag.HIERARCHICAL, values.get(Tag.HIERARCHICAL),
-                      _missing(hierarchical, paths)))
-    if tags_list:
-        # digiKam keeps full paths ("AI/tree"); plain keywords go in as they are.
-        in_paths = {_fold(part) for p in paths for part in p.split("|")}
-        wanted = [p.replace("|", "/") for p in paths]
-        wanted += [k for k in new_flat if _fold(k) not in in_paths]
-        edits.append(_add(Tag.TAGS_LIST, values.get(Tag.TAGS_LIST), _missing(tags_list, wanted)))
-
-    content = [edit for edit in edits if edit is not None]
-    if content and original.has_iptc and any(e.tag.startswith("IPTC:") for e in content):
-        # Without the UTF-8 coded character set, readers garble non-ASCII IPTC text.
-        charset = _set(Tag.IPTC_CHARSET, values.get(Tag.IPTC_CHARSET), "UTF8")
-        if charset is not None:
-            content.append(charset)
-            # The character set lives in IPTC's envelope record, which ExifTool then creates;
-            # recording it lets undo remove it again.
-            if values.get(Tag.IPTC_ENVELOPE) is None:
-                content.append(TagEdit(tag=Tag.IPTC_ENVELOPE, mode="set", after="4"))
-    if content and settings.write_provenance and proposal.provenance is not None:
-        previous = original.provenance.added_keywords if original.provenance else []
-        provenance = Provenance.model_validate(
-            {**proposal.provenance.model_dump(), "added_keywords": _union(previous, new_flat)}
-        )
-        for tag, value in provenance.to_tags().items():
-            edit = _set(tag, values.get(tag), value) if value is not None else None
-            if edit is not None:
-                content.append(edit)
-
-    return ChangePlan(
-        path=original.path,
-        target=original.target,
-        target_exists=original.target_exists,
-        is_raw=original.is_raw,
-        expected_size=original.size,
-        expected_mtime_ns=original.mtime_ns,
-        had_xmp=original.has_xmp,
-        edits=content,
-        added_keywords=new_flat if content else [],
-        notes=notes if content else [],
-    )
+from imageworks_gui.core.metadata_plan import plan_changes  # noqa: E402  (uses the models above)

@@ -33,6 +33,8 @@ class Tag:
     IPTC_CAPTION = "IPTC:Caption-Abstract"
     IPTC_CHARSET = "IPTC:CodedCharacterSet"
     IPTC_ENVELOPE = "IPTC:EnvelopeRecordVersion"
+    IPTC_APP_VERSION = "IPTC:ApplicationRecordVersion"
+    XMP_TOOLKIT = "XMP-x:XMPToolkit"
     EXIF_DESCRIPTION = "IFD0:ImageDescription"
     PROV_TOOL = "XMP-imageworks:Tool"
     PROV_TAGGED_AT = "XMP-imageworks:TaggedAt"
@@ -51,6 +53,32 @@ LIST_TAGS = frozenset(
 ALL_TAGS: tuple[str, ...] = tuple(
     value for key, value in vars(Tag).items() if key.isupper() and isinstance(value, str)
 )
+
+
+CAMERA_PLACEHOLDERS = frozenset({
+    "OLYMPUS DIGITAL CAMERA", "SONY DSC", "KODAK Digital Still Camera", "DIGITAL CAMERA",
+    "MINOLTA DIGITAL CAMERA", "KONICA MINOLTA DIGITAL CAMERA", "SAMSUNG DIGITAL CAMERA",
+    "Samsung Digital Camera", "SAMSUNG", "Exif_JPEG_PICTURE", "EXIF_JPEG_PICTURE",
+    "LEICA DIGITAL CAMERA", "Digital Camera", "PENTAX DIGITAL CAMERA", "CASIO DIGITAL CAMERA",
+    "Default", "default", "Untitled", "untitled", "Image", "image", "Picture", "picture",
+    "DCIM", "Screenshot", "Created with GIMP", "AGFA DIGITAL CAMERA", "SANYO DIGITAL CAMERA",
+    "Polaroid", "HTC", "Huawei", "MicrosoftOffice", "Unknown", "unknown",
+})
+"""Descriptions cameras and programs write by default: they count as "no description"."""
+
+_PLACEHOLDER_PATTERNS = (
+    re.compile(r"([A-Z]:)?[\\/]?DCIM[\\/].*", re.IGNORECASE),  # DCIM\100GOPRO\GOPR0482.JPG
+    re.compile(r"(IMG|DSC|DSCN|DSCF|P|PICT|GOPR|GH|DJI|MVI|SAM|IMAG)[_-]?\d+(\.\w{3,4})?",
+               re.IGNORECASE),  # a bare file name as the description
+    re.compile(r"[\s\x00]*"),  # spaces or NULs padding a fixed-size camera field
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """True for camera-default descriptions ("OLYMPUS DIGITAL CAMERA", all spaces, DCIM paths)."""
+    stripped = text.strip(" \x00")
+    return (stripped in CAMERA_PLACEHOLDERS
+            or any(pattern.fullmatch(text.strip()) for pattern in _PLACEHOLDER_PATTERNS))
 
 
 def normalise_tag_value(tag: str, value: object) -> TagValue:

@@ -64,6 +64,9 @@ class MetadataSettings(BaseModel):
 
     sidecar_style: Literal["adobe", "darktable"] = "adobe"
     """Name used for a new sidecar: IMG_1.xmp (adobe, Capture One) or IMG_1.CR2.xmp (darktable)."""
+    sidecar_collision: Literal["per_file", "refuse"] = "per_file"
+    """When IMG_1.CR2 shares IMG_1.xmp with another photo (IMG_1.DNG, IMG_1.JPG): write
+    IMG_1.CR2.xmp instead (per_file), or write nothing and say why (refuse)."""
     hierarchy_prefix: str | None = None
     """When set (e.g. "AI"), keywords are also written as PREFIX|keyword hierarchical keywords."""
     write_provenance: bool = True

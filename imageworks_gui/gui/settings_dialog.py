@@ -45,6 +45,9 @@ _LABELS = {
     "recursive": ("Include subfolders", "Open folders recursively"),
     "sidecar_style": ("New sidecar name", "adobe: IMG_1.xmp (Lightroom, Capture One); "
                       "darktable: IMG_1.CR2.xmp (darktable, digiKam)"),
+    "sidecar_collision": ("Two photos, one sidecar name", "When IMG_1.CR2 and IMG_1.DNG (or "
+                          "IMG_1.JPG) would share IMG_1.xmp: per_file writes IMG_1.CR2.xmp "
+                          "instead; refuse writes nothing and says why"),
     "hierarchy_prefix": ("Hierarchy prefix", "When set (e.g. AI), keywords are also written "
                          "as PREFIX|keyword"),
     "write_provenance": ("Record provenance", "Write which model and prompt made each keyword"),

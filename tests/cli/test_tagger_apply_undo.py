@@ -201,3 +201,26 @@ def test_history_shows_a_damaged_batch_and_undo_last_does_not_skip_it(photos, tm
     assert code == 0, output
     assert newest.stem in output
     assert keywords(newer) == [] and keywords(older) == ["tree", "Zürich"]
+
+
+def test_history_says_when_an_undo_could_not_restore_a_camera_file(photos, tmp_path):
+    from tests.support import corpus
+
+    try:
+        photo = corpus.copy_to("r_sony.jpg", photos)
+    except corpus.CorpusUnavailableError as exc:
+        pytest.fail(f"the real-world corpus is unavailable: {exc}")
+    code, output = invoke("apply", write_jsonl(tmp_path / "tags.jsonl", record(photo)))
+    assert code == 0, output
+    photo.chmod(0o444)
+    try:
+        code, output = invoke("undo", "--last")
+        assert code != 0 and "read-only" in output
+        code, output = invoke("history")
+        assert "undo failed: 1 of 1 file(s) not restored" in output and "read-only" in output
+        assert "can be undone" not in output
+    finally:
+        photo.chmod(0o644)
+    code, output = invoke("undo", "--last")
+    assert code == 0, output
+    assert "undone" in invoke("history")[1]

@@ -41,7 +41,9 @@ def test_nothing_new_means_empty_plan_and_no_provenance():
     proposal = Proposal(path="/p/a.jpg", title="New", keywords=["tree"],
                         provenance=Provenance(models={"caption": "m"}))
     plan = plan_changes(original, proposal, SETTINGS)
-    assert plan.is_empty and plan.edits == [] and plan.notes == []
+    assert plan.is_empty and plan.edits == []
+    assert plan.notes == ["title: the photo has one already, kept (approve an overwrite to "
+                          "replace it)"]
 
 
 def test_title_and_description_only_when_empty_unless_overwrite_approved():
@@ -143,7 +145,9 @@ def test_mwg_merge_prefers_xmp_and_falls_back_to_iptc_and_exif():
                                                                                       "other"]})
     assert merged.title == "xmp title"
     assert merged.description == "exif text"
-    assert merged.keywords == ["single", "other"]
+    assert merged.keywords == ["single"]  # XMP has keywords: IPTC-only ones are stale (MWG)
+    legacy = photo({Tag.IPTC_KEYWORDS: ["SINGLE", "other"]})
+    assert legacy.keywords == ["SINGLE", "other"]  # no XMP keywords, no digest: IPTC counts
 
 
 def test_whitespace_only_and_empty_proposals_change_nothing():

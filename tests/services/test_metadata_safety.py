@@ -60,7 +60,7 @@ def bad_inputs(folder: Path) -> dict[str, Path]:
 
 
 EXPECTED = {
-    "empty": "empty (0 bytes)", "truncated": "Corrupted JPEG", "not an image": "not a supported",
+    "empty": "empty (0 bytes)", "truncated": "JPEG format error", "not an image": "not a supported",
     "read-only file": "read-only", "read-only folder": "folder is read-only",
     "missing": "missing", "dangling link": "broken symbolic link",
 }

@@ -168,17 +168,20 @@ def test_last_undoable_is_the_newest_batch_even_within_one_second(photos, pool):
     assert writer.journal.last_undoable() == newest
 
 
-def test_latin1_iptc_is_converted_to_utf8_and_undo_restores_it(photos, pool):
+def test_legacy_latin1_iptc_is_never_re_encoded_and_undo_restores_it(photos, pool):
     photo = ph.latin1_iptc_jpeg(photos)
     before = ph.dump(photo)
     assert before["IPTC:City"] == "Köln" and "IPTC:CodedCharacterSet" not in before
     writer = MetadataWriter(pool)
     result = writer.write_batch([Proposal(path=str(photo), keywords=["東京", "Straße"])])
-    assert result.outcomes[0].status == "written", result.outcomes[0].reason
-    values = ph.tags(photo, "IPTC:Keywords", "IPTC:City", "IPTC:CodedCharacterSet")
-    assert values == {"IPTC:Keywords": ["Zürich", "Café", "東京", "Straße"],
-                      "IPTC:City": "Köln", "IPTC:CodedCharacterSet": "UTF8"}
-    assert ph.exiv2_read(photo)["Iptc.Application2.Keywords"][2] == "東京"
+    outcome = result.outcomes[0]
+    assert outcome.status == "written", outcome.reason
+    # Nothing the user did not approve is re-encoded; what Latin-1 cannot hold goes to XMP.
+    values = ph.tags(photo, "IPTC:Keywords", "IPTC:City", "IPTC:CodedCharacterSet",
+                     "XMP-dc:Subject")
+    assert values == {"IPTC:Keywords": ["Zürich", "Café", "Straße"], "IPTC:City": "Köln",
+                      "XMP-dc:Subject": ["Zürich", "Café", "東京", "Straße"]}
+    assert any("東京" in note and "XMP only" in note for note in outcome.notes)
     undone = writer.undo(str(result.batch_id))
     assert undone.outcomes[0].status == "written", undone.outcomes[0].reason
     assert ph.dump(photo) == before

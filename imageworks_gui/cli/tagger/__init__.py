@@ -1,4 +1,4 @@
-"""`imageworks-personal-tagger`: tag photos from the command line (run, apply, undo)."""
+"""`imageworks-personal-tagger`: tag photos from the command line (run, apply, undo, check)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def _global_options(
 
 def _register_commands() -> None:
     # Each command lives in its own module and registers itself on ``app``.
-    from imageworks_gui.cli.tagger import run_cmd, vocabulary_cmds, write_cmds  # noqa: F401
+    from imageworks_gui.cli.tagger import (  # noqa: F401
+        check_cmd,
+        run_cmd,
+        vocabulary_cmds,
+        write_cmds,
+    )
 
 
 def main() -> None:

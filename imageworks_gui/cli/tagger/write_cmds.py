@@ -19,7 +19,6 @@ from imageworks_gui.cli.tagger.results_io import (
     proposal_from_result,
     skip_reason,
 )
-from imageworks_gui.core.metadata import plan_changes
 from imageworks_gui.core.settings import MetadataSettings, Settings
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.services.metadata import (
@@ -32,6 +31,7 @@ from imageworks_gui.services.metadata import (
     WriteOutcome,
     read_metadata,
 )
+from imageworks_gui.services.metadata.reader import uses_sidecar
 from imageworks_gui.services.metadata.writer import WriteSession
 from imageworks_gui.services.pipeline.journal import append_record
 from imageworks_gui.services.pipeline.runner import RESUMED_REASON
@@ -95,12 +95,15 @@ def _dry_run(writer: MetadataWriter, items: list[tuple[TagResult, Path]]) -> int
     for result, path in items:
         proposal = proposal_from_result(result, path)
         try:
-            plan = plan_changes(read_metadata(writer.pool, path, writer.settings), proposal,
-                                writer.settings)
+            plan = writer.plan(proposal)  # refuses what a write would refuse
+            embedded = (read_metadata(writer.pool, path, writer.settings).embedded
+                        if uses_sidecar(path, writer.settings) else None)
         except MetadataError as exc:
             failed += 1
             out.print(line(("error    ", "red"), f" {exc}"))
             continue
+        if embedded is not None and not embedded.is_empty:
+            out.print(f"{path}: in the RAW itself: {embedded.summary()}", markup=False)
         if plan.is_empty:
             out.print(line(("unchanged", "dim"), f" {path}  nothing new to write"))
             continue
@@ -222,6 +225,8 @@ def history() -> None:
             state = f"undo of {batch.undoes}"
         elif batch.undone_at:
             state = f"undone {batch.undone_at}"
+        elif batch.undo_failed:
+            state = f"undo failed: {batch.undo_failed}; fix that and run undo again"
         elif not batch.committed:
             state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
@@ -263,7 +268,7 @@ class RunMetadataWriter:
         return cls(settings.metadata, journal_path)
 
     def _report(self, outcome: WriteOutcome) -> None:
-        if outcome.status != "written":
+        if outcome.status != "written" or outcome.notes:
             with self._lock:
                 print_outcome(outcome, err)
         if outcome.status in ("written", "unchanged"):

@@ -7,13 +7,28 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from imageworks_gui.core import review as rv
+from imageworks_gui.core.metadata import PhotoMetadata
 from imageworks_gui.core.review import PhotoReview
 from imageworks_gui.gui.tagging.state import ReviewHost
 from imageworks_gui.services.metadata import AsyncMetadataService, ExifToolError, MetadataError
 
 log = logging.getLogger("imageworks.gui.tagging")
+
+
+def photo_notes(meta: PhotoMetadata) -> list[str]:
+    """The write risks ``check`` reports (the writer's own, read with the photo's metadata),
+    what a RAW itself holds and where its sidecar is, for the review pane."""
+    lines = [f"{'•' if risk.action == 'warn' and risk.code != 'sidecar_collision' else '⚠'} "
+             f"{risk.message}" for risk in meta.risks]
+    if meta.embedded is not None and not meta.embedded.is_empty:
+        lines.append(f"In the RAW file itself: {meta.embedded.summary()}")
+    if meta.target != meta.path:
+        state = "" if meta.target_exists else " (created on write)"
+        lines.append(f"Metadata goes to {Path(meta.target).name}{state}")
+    return lines
 
 
 class MetadataReads:
@@ -27,6 +42,8 @@ class MetadataReads:
         self._reading: str | None = None
         self.errors: dict[str, str] = {}
         """Path -> why its current metadata could not be read (shown in the review pane)."""
+        self.notes: dict[str, list[str]] = {}
+        """Path -> write warnings and where its metadata lives (shown in the review pane)."""
 
     def pending(self, path: str) -> bool:
         """True while ``path`` waits for, or is in, a background metadata read."""
@@ -72,6 +89,7 @@ class MetadataReads:
             if path in self.host.session:
                 self.host.refresh([path])
             return None
+        self.notes[path] = photo_notes(meta)
         if path not in self.host.session:
             return None
         review = rv.set_existing(self.host.session.get(path), meta.title, meta.description,

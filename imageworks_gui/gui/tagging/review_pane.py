@@ -80,6 +80,7 @@ class PreviewLabel(QLabel):
 
 def _existing_label() -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # the photo's own texts are untrusted
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -189,6 +190,15 @@ class ReviewPane(QWidget):
         self.suspicious.setStyleSheet("color: #b35c00; font-weight: 600;")
         self.suspicious.hide()
         form.addWidget(self.suspicious)
+        self.notes = QLabel()
+        """Write warnings for this photo (the ``check`` command's) and where its metadata goes."""
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)  # paths and tag values: untrusted
+        self.notes.setWordWrap(True)
+        self.notes.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notes.setStyleSheet("color: #b26a00;")
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes.hide()
+        form.addWidget(self.notes)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -282,6 +292,11 @@ class ReviewPane(QWidget):
             widget.setStyleSheet(style if why else "")
         self.suspicious.setText("\n".join(notes))
         self.suspicious.setVisible(bool(notes))
+
+    def set_notes(self, lines: list[str]) -> None:
+        """Show the photo's write warnings and notes (none: hidden)."""
+        self.notes.setText("\n".join(lines))
+        self.notes.setVisible(bool(lines))
 
     def set_library_keywords(self, keywords: list[str]) -> None:
         """Keywords offered by the add-keyword autocompletion."""

@@ -261,6 +261,7 @@ class TaggingWorkspace(QWidget):
             # What the file holds now is shown before any tagging (read off the UI thread).
             self.controller.writer.reads.schedule(path, first=True)
         self.review_pane.show_review(review, self.controller.writer.reads.unread_text(path))
+        self.review_pane.set_notes(self.controller.writer.reads.notes.get(path or "", []))
         if path is None or review is None:
             self.preview.clear()  # nothing selected: no preview may linger or arrive late
             return
@@ -276,6 +277,7 @@ class TaggingWorkspace(QWidget):
         if current is not None and current in paths:
             self.review_pane.show_review(self.controller.session.get(current),
                                          self.controller.writer.reads.unread_text(current))
+            self.review_pane.set_notes(self.controller.writer.reads.notes.get(current, []))
         self._refresh_timer.start()
 
     def _refresh_summary(self) -> None:

@@ -16,7 +16,7 @@ from imageworks_gui.core.metadata import Proposal
 from imageworks_gui.core.review import ReviewError
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.gui.tagging.journal_sync import JournalWatcher, UndoPreview, read_facts
-from imageworks_gui.gui.tagging.reads import MetadataReads
+from imageworks_gui.gui.tagging.reads import MetadataReads, photo_notes
 from imageworks_gui.gui.tagging.state import ReviewHost, Severity
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.metadata import (
@@ -253,6 +253,7 @@ class WriteController(QObject):
             else:
                 summary.unchanged += 1
             summary.notes.extend(f"{name}: {n}" for n in outcome.notes)
+            self.reads.notes.pop(path, None)  # they spoke of this write: it is done
             try:
                 # Only a changed file is in the journal; an unchanged one has nothing to undo.
                 self.host.put([rv.mark_written(
@@ -332,6 +333,7 @@ class WriteController(QObject):
             if review.state == "written":
                 self.host.put([rv.mark_unwritten(review, None, None, [])])
             return
+        self.reads.notes[path] = photo_notes(meta)
         if review.state == "written":
             self.host.put([rv.mark_unwritten(review, meta.title, meta.description,
                                              meta.keywords)])

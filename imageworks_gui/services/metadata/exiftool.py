@@ -87,8 +87,21 @@ class ExifToolResult:
         """Parse ``-json`` output, keeping numbers as their exact text ("007", "1.50")."""
         if not self.stdout.strip():
             return []
-        data = json.loads(self.stdout, parse_int=str, parse_float=str)
+        data = json.loads(self.stdout, parse_int=str, parse_float=str,
+                          object_pairs_hook=_merge_duplicates)
         return data if isinstance(data, list) else [data]
+
+
+def _merge_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose repeated keys (``-a`` output: several warnings) become lists."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            previous = out[key] if isinstance(out[key], list) else [out[key]]
+            out[key] = [*previous, *(value if isinstance(value, list) else [value])]
+        else:
+            out[key] = value
+    return out
 
 
 class _Stream:

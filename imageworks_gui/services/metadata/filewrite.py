@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -32,15 +33,16 @@ from imageworks_gui.services.writable import is_read_only
 # renamed (see ``stale_temps`` for how a killed writer's folders are found and removed).
 
 
-def charset_change(plan: ChangePlan) -> TagEdit | None:
-    """The plan's change of the IPTC coded character set, if it has one."""
-    return next((e for e in plan.edits if e.tag == Tag.IPTC_CHARSET), None)
+RECORD_VERSIONS = frozenset({Tag.IPTC_APP_VERSION, Tag.IPTC_ENVELOPE})
+"""IPTC tags ExifTool re-adds while it edits IPTC: removing them takes a step of its own."""
+
+FAILING_WARNINGS = ("truncated", "exceeds length limit")
+"""ExifTool write warnings that mean a value was not stored as given: the photo fails."""
 
 
-def reencode_iptc_args(charset: TagValue) -> list[str]:
-    """Rewrite every IPTC value in ``charset`` (ExifTool decodes with the old one first)."""
-    value = charset if isinstance(charset, str) else ""
-    return ["-tagsFromFile", "@", "-IPTC:all", f"-{Tag.IPTC_CHARSET}={value}"]
+def _needs_file(value: str) -> bool:
+    """Values the argfile protocol cannot carry exactly (line breaks, outer white space)."""
+    return "\n" in value or "\r" in value or value != value.strip()
 
 
 class ConflictError(MetadataError):
@@ -50,8 +52,9 @@ class ConflictError(MetadataError):
 def edit_args(edits: list[TagEdit], value_dir: str) -> list[str]:
     """ExifTool arguments for ``edits``: set, per-item add pairs or removals, never a list clear.
 
-    Values with line breaks cannot travel in the argfile protocol: they are written to a file
-    in ``value_dir`` and passed with ``-TAG<=FILE``.
+    Values with line breaks or outer white space (camera padding) cannot travel exactly in the
+    argfile protocol: they are written to a file in ``value_dir`` and passed with
+    ``-TAG<=FILE``.
     """
     args: list[str] = []
     for edit in edits:
@@ -65,7 +68,7 @@ def edit_args(edits: list[TagEdit], value_dir: str) -> list[str]:
             args.append(f"-{tag}=")
         elif isinstance(edit.after, list):
             args += [f"-{tag}={item}" for item in edit.after]
-        elif "\n" in edit.after or "\r" in edit.after:
+        elif _needs_file(edit.after):
             handle, name = tempfile.mkstemp(dir=value_dir, suffix=".txt")
             with os.fdopen(handle, "wb") as out:
                 out.write(edit.after.encode("utf-8"))
@@ -179,6 +182,29 @@ def remove_stale_temps(target: str) -> None:
                 folder.rmdir()
 
 
+def write_steps(plan: ChangePlan, value_dir: str) -> list[list[str]]:
+    """The ExifTool commands (without file names) that apply ``plan``, in order.
+
+    Removing IPTC's UTF-8 declaration and record versions is a second step: ExifTool re-adds
+    the versions while it edits IPTC values, and it must still read and remove our values as
+    UTF-8. ``Photoshop:IPTCDigest`` is recomputed in the last step.
+    """
+    late = [e for e in plan.edits if (e.tag in RECORD_VERSIONS and e.after is None)
+            or (e.tag == Tag.IPTC_CHARSET and e.after != "UTF8")]
+    main = [e for e in plan.edits if e not in late]
+    steps = [edit_args(main, value_dir)] if main else []
+    if late:
+        steps.append(edit_args(late, value_dir))
+    if plan.update_iptc_digest and steps:
+        steps[-1].append("-Photoshop:IPTCDigest=new")
+    return steps or [[]]
+
+
+def _failing_warnings(warnings: list[str]) -> list[str]:
+    return [w.removeprefix("Warning: ") for w in warnings
+            if any(marker in w.lower() for marker in FAILING_WARNINGS)]
+
+
 def apply_plan(pool: ExifToolPool, plan: ChangePlan, backup_dir: Path | None = None) -> None:
     """Write ``plan`` into its target atomically, or raise (the target then stays untouched).
 
@@ -197,33 +223,28 @@ def apply_plan(pool: ExifToolPool, plan: ChangePlan, backup_dir: Path | None = N
             # "-o DIR/" keeps name and type (a renamed output would fail for e.g. WebP).
             out_dir = file_arg(temp_dir) + os.fsencode(os.sep)
             source = [file_arg(target)] if plan.target_exists else []
-            charset = charset_change(plan) if plan.target_exists else None
-            if charset is None:
-                args = edit_args(plan.edits, value_dir)
-                steps: list[list[str | bytes]] = [
-                    [*args, "-o", out_dir, *source] if source else [*args, file_arg(tmp)]]
-            else:
-                # Changing IPTC's character set re-encodes the values already there, so legacy
-                # Latin-1 text survives: convert before our edits when moving to UTF-8, after
-                # them when undoing back (so removed keywords are still found as written).
-                args = edit_args([e for e in plan.edits if e is not charset], value_dir)
-                convert = reencode_iptc_args(charset.after)
-                order = [convert, args] if charset.after == "UTF8" else [args, convert]
-                first, *rest = [part for part in order if part]
-                steps = [[*first, "-o", out_dir, *source],
-                         *([*part, "-overwrite_original", file_arg(tmp)] for part in rest)]
+            steps = write_steps(plan, value_dir)
             try:
-                for command in steps:
+                for number, command in enumerate(steps):
+                    if number == 0:
+                        command = [*command, "-o", out_dir, *source] if source else \
+                            [*command, file_arg(tmp)]
+                    else:
+                        command = [*command, "-overwrite_original", file_arg(tmp)]
                     result = pool.execute(command)
-                    if result.errors:
+                    if result.errors or _failing_warnings(result.warnings):
                         break
             except (ExifToolError, ValueError) as exc:
                 raise MetadataError(f"{target}: {exc}") from exc
+        failing = _failing_warnings(result.warnings)
+        if failing:
+            raise MetadataError(f"{target}: ExifTool would not store a value as given "
+                                f"({'; '.join(failing)}); the file was left unchanged")
         if result.errors or not os.path.exists(tmp):
             reason = "; ".join(e.removeprefix("Error: ") for e in result.errors) or "no file"
             raise MetadataError(f"{target}: ExifTool could not write it ({reason}); the file "
                                 "was left unchanged")
-        problems = mismatches(plan, read_tag_values(pool, tmp))
+        problems = mismatches(plan, read_tag_values(pool, tmp, verify=True))
         if problems:
             raise MetadataError(f"{target}: read-back check failed ({'; '.join(problems)}); "
                                 "the original was left unchanged")
@@ -281,3 +302,42 @@ def backup(target: str, backup_dir: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(target, destination)
     return destination
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_copy(target: str, folder: Path, name: str) -> str:
+    """Copy ``target`` (as it is before a write) to ``folder/name`` for an exact undo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = folder / name
+    shutil.copy2(target, destination)
+    _fsync_path(str(destination))
+    return str(destination)
+
+
+def restore_copy(plan: ChangePlan) -> None:
+    """Put a kept original back over the target atomically (undo), after the usual checks."""
+    assert plan.restore_from is not None
+    check_writable(plan)
+    check_unchanged(plan)
+    target = plan.target
+    temp_dir = make_temp_dir(target)
+    tmp = os.path.join(temp_dir, os.path.basename(target))
+    try:
+        shutil.copy2(plan.restore_from, tmp)
+        _copy_owner_and_mode(target, tmp)
+        check_unchanged(plan)
+        _fsync_path(tmp)
+        os.replace(tmp, target)
+        _fsync_path(os.path.dirname(target) or ".", directory=True)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.remove(plan.restore_from)

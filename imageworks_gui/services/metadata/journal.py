@@ -34,6 +34,11 @@ class JournalEntry(BaseModel):
     edits: list[TagEdit] = Field(default_factory=list)
     committed: bool = False
     """True once the new file was in place (informational: undo compares values anyway)."""
+    original_copy: str | None = None
+    """A copy of the file as it was, kept when a write cannot be undone value by value."""
+    written_sha256: str | None = None
+    """SHA-256 of the file as written (with ``original_copy``: undo restores the copy only
+    while the file is still exactly as written)."""
 
 
 class BatchSummary(BaseModel):
@@ -51,6 +56,8 @@ class BatchSummary(BaseModel):
     damaged_lines: list[int] = Field(default_factory=list)
     """Journal lines that could not be read: the files they describe cannot be restored by
     undo (the intact ones can)."""
+    undo_failed: str | None = None
+    """Why the last undo attempt could not restore every file (None once an undo succeeds)."""
 
 
 def _json_line(record: dict[str, Any]) -> str:
@@ -102,7 +109,9 @@ class MetadataJournal:
             text = "".join(_json_line(r) for r in records)
             # Appends are ordered under the lock; the fsync is not, so parallel writers
             # wait for the disk together instead of one after another.
-            handle = open(self._file(batch_id), "a", encoding="utf-8")  # noqa: SIM115
+            # Non-UTF-8 file names keep their bytes (surrogateescape, both ways).
+            handle = open(self._file(batch_id), "a", encoding="utf-8",  # noqa: SIM115
+                          errors="surrogateescape")
             try:
                 handle.write(text)
                 handle.flush()
@@ -127,9 +136,12 @@ class MetadataJournal:
         """Write-ahead record of one file (fsynced before the file is touched)."""
         self._append(batch_id, {"type": "file", **entry.model_dump(mode="json")})
 
-    def commit(self, batch_id: str, seq: int) -> None:
-        """Mark file ``seq`` as replaced."""
-        self._append(batch_id, {"type": "commit", "seq": seq}, sync=False)
+    def commit(self, batch_id: str, seq: int, sha256: str | None = None) -> None:
+        """Mark file ``seq`` as replaced (``sha256``: of the new file, when it is needed)."""
+        record: dict[str, Any] = {"type": "commit", "seq": seq}
+        if sha256 is not None:
+            record["sha256"] = sha256
+        self._append(batch_id, record, sync=False)
 
     def finish(self, batch_id: str) -> bool:
         """End a batch; False when it recorded no file (then it leaves no journal)."""
@@ -140,6 +152,10 @@ class MetadataJournal:
     def mark_undone(self, batch_id: str, undo_batch: str) -> None:
         self._append(batch_id, {"type": "undone", "at": _now(), "undo_batch": undo_batch})
 
+    def mark_undo_failed(self, batch_id: str, reason: str) -> None:
+        """Record that an undo left files as written (history then says so, with why)."""
+        self._append(batch_id, {"type": "undo_failed", "at": _now(), "reason": reason})
+
     def _read(self, batch_id: str) -> tuple[BatchSummary, list[JournalEntry]]:
         path = self._file(batch_id)
         if not path.is_file():
@@ -148,7 +164,7 @@ class MetadataJournal:
         summary: BatchSummary | None = None
         entries: dict[int, JournalEntry] = {}
         damaged: list[int] = []
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             for number, line in enumerate(handle, 1):
                 try:
                     record = json.loads(line)
@@ -160,9 +176,13 @@ class MetadataJournal:
                         entries[entry.seq] = entry
                     elif kind == "commit" and record["seq"] in entries:
                         entries[record["seq"]].committed = True
+                        entries[record["seq"]].written_sha256 = record.get("sha256")
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
+                        summary.undo_failed = None
+                    elif kind == "undo_failed" and summary is not None:
+                        summary.undo_failed = record["reason"]
                 except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
                     # A last line cut short by a crash describes a file that was not replaced;
                     # any other unreadable line is damage: reported, and never hides the batch.

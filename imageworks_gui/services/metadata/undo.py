@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 from imageworks_gui.core.metadata import ChangePlan, TagEdit, TagValue, as_list, normalise_tag_value
+from imageworks_gui.core.metadata_plan import keep_bookkeeping
+from imageworks_gui.core.write_risks import iptc_digest_state
+from imageworks_gui.services.metadata.filewrite import file_sha256
 from imageworks_gui.services.metadata.journal import JournalEntry
 from imageworks_gui.services.metadata.reader import MetadataError, read_tag_values
 
@@ -57,7 +60,7 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
     edits: list[TagEdit] = []
     notes: list[str] = []
     for edit in reversed(entry.edits):
-        if edit.tag.endswith(":all"):
+        if edit.tag.endswith(":all") or edit.before == edit.after:
             continue
         reverse = _reverse(edit, normalise_tag_value(edit.tag, record.get(edit.tag)))
         if isinstance(reverse, str):
@@ -68,11 +71,25 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
     others = [key for key in record
               if key.startswith("XMP-") and key not in touched and key not in XMP_BOOKKEEPING]
     fully_restored = not notes and all(e.after is None for e in edits)
+    xmp_notes = [n for n in notes if n.startswith("XMP-")]
+    # The write created the XMP block and every XMP value goes again: remove the block so
+    # the file is as it was (EXIF or IPTC values may still be restored beside it).
+    drop_xmp = (not entry.had_xmp and not others and not xmp_notes
+                and all(e.after is None for e in edits if e.tag.startswith("XMP-")))
+    if not drop_xmp:
+        values = {tag: normalise_tag_value(tag, value) for tag, value in record.items()}
+        edits = keep_bookkeeping(edits, values, any(k.startswith("XMP-") for k in record),
+                                 iptc_versions=True)
     plan = {**base, "expected_size": st.st_size, "expected_mtime_ns": st.st_mtime_ns,
-            "notes": notes}
+            "notes": notes, "update_iptc_digest": iptc_digest_state(record) == "matches"
+            and any(e.tag.startswith("IPTC:") for e in edits)}
     if fully_restored and not others and not entry.target_existed:
         return ChangePlan(**plan, edits=edits, delete_target=True)
-    if fully_restored and not others and not entry.had_xmp and edits:
-        # The write created the XMP block: remove it so the file is as it was.
+    copy = entry.original_copy
+    if copy and os.path.isfile(copy) and entry.written_sha256 == file_sha256(target):
+        # Nothing touched the file since the write: put the kept original back, exactly.
+        return ChangePlan(**plan, edits=edits, restore_from=copy)
+    if drop_xmp and edits:
+        edits = [e for e in edits if not e.tag.startswith("XMP-")]
         edits.append(TagEdit(tag="XMP:all", mode="set", before=None, after=None))
     return ChangePlan(**plan, edits=edits)

@@ -14,10 +14,18 @@ from pydantic import BaseModel, Field
 
 from imageworks_gui.core.metadata import ChangePlan, Proposal, plan_changes
 from imageworks_gui.core.settings import MetadataSettings
+from imageworks_gui.core.write_risks import refusal
 from imageworks_gui.services.logs import log_event
 from imageworks_gui.services.metadata import undo as undo_mod
 from imageworks_gui.services.metadata.exiftool import ExifToolPool
-from imageworks_gui.services.metadata.filewrite import ConflictError, apply_plan, delete_file
+from imageworks_gui.services.metadata.filewrite import (
+    ConflictError,
+    apply_plan,
+    delete_file,
+    file_sha256,
+    keep_copy,
+    restore_copy,
+)
 from imageworks_gui.services.metadata.journal import (
     BatchKind,
     JournalEntry,
@@ -88,6 +96,10 @@ class MetadataWriter:
     def plan(self, proposal: Proposal) -> ChangePlan:
         """Read the photo now and merge the proposal into what it holds."""
         original = read_metadata(self.pool, proposal.path, self.settings)
+        reason = refusal(original.risks)
+        if reason is not None:
+            raise MetadataError(f"{proposal.path}: not written: {reason}; the file was left "
+                                "unchanged")
         return plan_changes(original, proposal, self.settings)
 
     # -- writing ----------------------------------------------------------------------------
@@ -139,14 +151,23 @@ class MetadataWriter:
                 return WriteOutcome(path=path, status="unchanged", target=plan.target,
                                     reason="nothing new to write", notes=plan.notes)
             seq = self._next_seq()
+            copy = keep_copy(plan.target, self.journal.root.parent / "originals" / batch_id,
+                             f"{seq}-{Path(plan.target).name}") if plan.keep_original else None
             self.journal.record(batch_id, JournalEntry(
                 seq=seq, path=plan.path, target=plan.target, target_existed=plan.target_exists,
-                had_xmp=plan.had_xmp, edits=plan.edits))
-            if plan.delete_target:
-                delete_file(plan)
-            else:
-                apply_plan(self.pool, plan, backup_dir)
-            self.journal.commit(batch_id, seq)
+                had_xmp=plan.had_xmp, edits=plan.edits, original_copy=copy))
+            try:
+                if plan.delete_target:
+                    delete_file(plan)
+                elif plan.restore_from is not None:
+                    restore_copy(plan)
+                else:
+                    apply_plan(self.pool, plan, backup_dir)
+            except BaseException:
+                if copy is not None:  # the file was left as it was: nothing to restore
+                    Path(copy).unlink(missing_ok=True)
+                raise
+            self.journal.commit(batch_id, seq, file_sha256(plan.target) if copy else None)
         except ConflictError as exc:
             return WriteOutcome(path=path, status="conflict", reason=str(exc))
         except MetadataError as exc:
@@ -192,8 +213,13 @@ class MetadataWriter:
             if outcome.status == "error" and on_result is not None and outcome not in \
                     result.outcomes:
                 on_result(outcome)
-        if not any(o.status in ("error", "conflict") for o in outcomes):
+        failed = [o for o in outcomes if o.status in ("error", "conflict")]
+        if not failed:
             self.journal.mark_undone(batch_id, result.batch_id or "")
+        else:
+            self.journal.mark_undo_failed(
+                batch_id, f"{len(failed)} of {len(outcomes)} file(s) not restored, first: "
+                f"{failed[0].reason}")
         return BatchResult(batch_id=result.batch_id, outcomes=outcomes)
 
 
