@@ -7,32 +7,21 @@ as it is. Styling is added only around our own labels, with ``line``.
 
 from __future__ import annotations
 
-import re
 from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import TextColumn
 from rich.text import Text
 
+from imageworks_gui.core.undecodable import escape_undecodable
+
 Part = str | tuple[str, str] | Text
 """A piece of a line: plain text, ``(text, style)``, or a ready ``Text``."""
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def printable(text: str) -> str:
-    """``text`` with undecodable bytes of file names shown as ``\\xe9`` (as ``ls -b`` does).
-
-    Names read from a non-UTF-8 file system hold lone surrogates, which no terminal encoding
-    can print; every other character is left alone.
-    """
-    if not _SURROGATE.search(text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate that did not come from a file name
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` with undecodable bytes of file names shown as ``\\xe9`` (as ``ls -b`` does)."""
+    return escape_undecodable(text)
 
 
 class _PrintableStream:
