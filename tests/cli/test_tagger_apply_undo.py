@@ -178,6 +178,25 @@ def test_run_without_dry_run_writes_metadata_through_the_writer(tmp_path, fake_b
     assert code == 0 and all(keywords(image) == [] for image in images)
 
 
+@pytest.mark.usefixtures("app_dirs")
+def test_apply_writes_a_dry_run_journal_kept_in_another_folder(tmp_path, fake_backend,
+                                                                 monkeypatch):
+    from tests.support.fake_backend import FakeModel
+
+    server = fake_backend("vllm", [FakeModel("vlm")])
+    images = make_photos(tmp_path / "shoot", 2, size=(320, 240))
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([registry_entry(server.base_url, "vlm")]))
+    monkeypatch.chdir(tmp_path)  # photos given relative to the working folder
+    code, output = invoke("run", "-i", "shoot", "--registry-path", registry,
+                          "--output-jsonl", Path("reviews") / "tags.jsonl", "--dry-run")
+    assert code == 0, output
+    code, output = invoke("apply", Path("reviews") / "tags.jsonl")
+    assert code == 0, output
+    assert "Wrote 2 file(s): 2 written" in output
+    assert all(keywords(image) for image in images)
+
+
 def test_history_shows_a_damaged_batch_and_undo_last_does_not_skip_it(photos, tmp_path,
                                                                       app_dirs):
     older, newer = ph.plain(photos, "older.jpg"), ph.plain(photos, "newer.jpg")
