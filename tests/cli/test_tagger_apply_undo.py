@@ -214,3 +214,18 @@ def test_history_shows_a_damaged_batch_and_undo_last_does_not_skip_it(photos, tm
     assert code == 0, output
     assert newest.stem in output
     assert keywords(newer) == [] and keywords(older) == ["tree", "Zürich"]
+
+
+def test_history_does_not_claim_nothing_was_written_for_an_unreadable_journal(
+        photos, tmp_path, app_dirs):
+    photo = ph.plain(photos, "p.jpg")
+    assert invoke("apply", write_jsonl(tmp_path / "1.jsonl", record(photo)))[0] == 0
+    (journal,) = (app_dirs / "data" / "journal").glob("*.jsonl")
+    journal.write_bytes(b"\xff\xfe garbage\n" * 3)  # no line of it can be read
+
+    code, output = invoke("history")
+    assert code == 0 and journal.stem in output, output
+    assert "nothing was written" not in output
+    assert "intact files can be undone" not in output
+    assert "cannot be restored automatically" in output
+    assert keywords(photo) == ["tree", "Zürich"]

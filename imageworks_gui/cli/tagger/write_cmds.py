@@ -222,13 +222,17 @@ def history() -> None:
             state = f"undo of {batch.undoes}"
         elif batch.undone_at:
             state = f"undone {batch.undone_at}"
+        elif batch.damaged_lines and not batch.committed:
+            state = "cannot be undone"  # no intact record says whether a photo was written
         elif not batch.committed:
             state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
             state = "can be undone"
         if batch.damaged_lines:
+            rest = ("intact files can be undone" if batch.committed else
+                    "the files it describes cannot be restored automatically")
             state += (f" (journal damaged at line(s) "
-                      f"{', '.join(map(str, batch.damaged_lines))}: intact files can be undone)")
+                      f"{', '.join(map(str, batch.damaged_lines))}: {rest})")
         note = "" if batch.description in ("", state) else f"  {batch.description}"
         out.print(f"{batch.batch_id}  {batch.created_at}  {batch.kind:<5} "
                   f"{batch.committed:>4} file(s)  {state}{note}")
