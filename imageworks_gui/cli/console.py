@@ -7,13 +7,15 @@ as it is. Styling is added only around our own labels, with ``line``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import TextColumn
+from rich.segment import Segment
 from rich.text import Text
 
-from imageworks_gui.core.undecodable import escape_undecodable
+from imageworks_gui.core.undecodable import escape_controls, escape_undecodable
 
 Part = str | tuple[str, str] | Text
 """A piece of a line: plain text, ``(text, style)``, or a ready ``Text``."""
@@ -38,8 +40,8 @@ class _PrintableStream:
 
 
 class LiteralConsole(Console):
-    """A console that prints every string literally: no markup, emoji or highlighting, and
-    undecodable file-name bytes escaped instead of crashing the output."""
+    """A console that prints every string literally: no markup, emoji or highlighting,
+    terminal control characters and undecodable file-name bytes escaped."""
 
     def __init__(self, *, stderr: bool = False) -> None:
         super().__init__(stderr=stderr, markup=False, emoji=False, highlight=False,
@@ -53,6 +55,14 @@ class LiteralConsole(Console):
     @file.setter
     def file(self, new_file: IO[str]) -> None:
         self._file = new_file
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # Text segments are escaped; rich's own control segments (cursor moves of the progress
+        # display) and the styles it adds around text are kept.
+        return super()._render_buffer(
+            segment if segment.control else Segment(escape_controls(segment.text),
+                                                    segment.style)
+            for segment in buffer)
 
 
 def make_console(*, stderr: bool = False) -> Console:

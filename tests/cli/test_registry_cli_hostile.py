@@ -366,3 +366,14 @@ def test_server_provided_names_print_literally_in_probe_and_discover(
     result = run(registry, "discover", "--port", str(server.port))
     assert result.exit_code == 0, result.output
     assert f"127.0.0.1:{server.port}  vl[/INST]  (vision unknown)" in result.stdout
+
+
+def test_terminal_control_sequences_in_names_are_shown_escaped(tmp_path: Path) -> None:
+    hostile = "qwen\x1b]0;owned\x07\x1b[2J\x9b31m"
+    registry = write_registry(tmp_path / "r.json", entry(hostile))
+    for args in (["list"], ["select", "--role", "caption"], ["show", "nope"]):
+        result = run(registry, *args)
+        assert result.exit_code in (0, 2), result.output
+        assert "\x1b" not in result.output and "\x9b" not in result.output, args
+        assert "qwen\\x1b]0;owned" in result.output, args
+        assert "\\x1b[2J\\x9b31m" in result.output, args

@@ -54,6 +54,17 @@ def test_a_server_message_that_looks_like_markup_is_printed_and_the_run_goes_on(
     assert "Failed images:" in output
 
 
+def test_terminal_control_sequences_in_a_server_message_are_shown_escaped(setup: Any) -> None:
+    server, photos, registry, tmp = setup
+    server.error_message = "bad input\x1b[2J\x1b]0;owned\x07 here"
+    server.fail("500")
+    code, output = invoke("run", "-i", photos[0], "--registry-path", registry,
+                          "--dry-run", "--skip-preflight", "--output-jsonl", tmp / "o.jsonl")
+    assert code == 1, output
+    assert "\x1b" not in output
+    assert "bad input\\x1b[2J\\x1b]0;owned" in output
+
+
 def test_registry_path_before_the_command_name(setup: Any) -> None:
     _server, photos, registry, tmp = setup
     code, output = invoke("--registry-path", registry, "run", "-i", photos[0], "--dry-run",
