@@ -108,6 +108,21 @@ def test_unwritable_outputs_are_refused_before_any_tagging(setup: Any, kind: str
         assert target.read_text() == "keep me"
 
 
+@pytest.mark.parametrize("option", ["--output-jsonl", "--summary"])
+@pytest.mark.parametrize("victim", ["photo", "registry"])
+def test_an_output_file_never_replaces_a_photo_or_the_registry(setup: Any, option: str,
+                                                               victim: str) -> None:
+    server, photos, registry, _tmp = setup
+    target = photos[1] if victim == "photo" else registry
+    before = target.read_bytes()
+    code, output = invoke("run", "-i", photos[0], "--registry-path", registry, "--dry-run",
+                          option, target)
+    assert code == 2, output
+    assert f"{option} {target}" in output and "nothing was tagged" in output
+    assert target.read_bytes() == before
+    assert server.chat_count() == 0
+
+
 def test_journal_and_report_cannot_be_the_same_file(setup: Any) -> None:
     server, photos, registry, tmp = setup
     code, output = invoke("run", "-i", photos[0], "--registry-path", registry, "--dry-run",
