@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -67,6 +68,18 @@ class JsonLinesFormatter(logging.Formatter):
 
 class _FileHandler(logging.handlers.RotatingFileHandler):
     """The log file handler (a distinct class so setup can find and replace it)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A full disk or a log file that became unwritable must not print a traceback per
+        # record: warn once and go on without the file, as when it cannot be opened.
+        exc = sys.exc_info()[1]
+        root = logging.getLogger(ROOT_LOGGER)
+        root.removeHandler(self)
+        with contextlib.suppress(Exception):
+            self.close()
+        reason = getattr(exc, "strerror", None) or exc
+        root.warning("cannot write the log file %s (%s); running without it",
+                     self.baseFilename, reason)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
