@@ -377,3 +377,20 @@ def test_terminal_control_sequences_in_names_are_shown_escaped(tmp_path: Path) -
         assert "\x1b" not in result.output and "\x9b" not in result.output, args
         assert "qwen\\x1b]0;owned" in result.output, args
         assert "\\x1b[2J\\x9b31m" in result.output, args
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_registry_path_that_is_a_fifo_or_device_is_refused_without_reading(
+        tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        registry = tmp_path / "registry.json"
+        os.mkfifo(registry)
+    else:
+        registry = Path("/dev/zero")  # endless: reading it would fill the memory
+        if not registry.exists():
+            pytest.skip("needs /dev/zero")
+    # Reading would block (FIFO) or never end (device): the timeout turns that into a failure.
+    proc = subprocess.run([str(SCRIPT), "--registry-path", str(registry), "list"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
