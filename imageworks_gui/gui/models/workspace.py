@@ -312,6 +312,7 @@ class ModelsWorkspace(QWidget):
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self)
         box.setObjectName("relockConfirmation")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # entry names are shown as written
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Re-lock")
 
