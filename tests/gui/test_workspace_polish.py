@@ -226,9 +226,9 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
     assert ws.grid.viewport().width() >= CELL.width() and spare < 24
 
     window.tabs.setCurrentWidget(window.models)
-    qtbot.wait(50)
     details = window.models.details
-    assert details.isVisible() and details.width() >= details.minimumWidth()
+    qtbot.waitUntil(lambda: details.isVisible() and details.width() >= details.minimumWidth(),
+                    timeout=3000)
     assert details.mapTo(window, QPoint(details.width(), 0)).x() <= window.width()
 
 
