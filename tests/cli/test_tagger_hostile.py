@@ -238,3 +238,12 @@ def test_usage_errors_print_markup_like_text_literally(tmp_path: Path) -> None:
     assert code == 2 and "Invalid value for '--concurrency'" in output
     code, output = invoke("apply", tmp_path / "[/]results.jsonl")
     assert code == 2 and f"{tmp_path / '[/]results.jsonl'}: no such results file" in output
+
+
+def test_apply_on_a_folder_or_fifo_says_what_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "results.jsonl"
+    os.mkfifo(fifo)
+    for target, what in ((tmp_path, "is a folder"), (fifo, "not a regular file")):
+        code, output = invoke("apply", target)
+        assert code == 2, output
+        assert what in output and "no such results file" not in output, output

@@ -139,7 +139,10 @@ def apply(
 ) -> None:
     """Write the proposals of a results file into the photos."""
     if not results.is_file():
-        err.print(error_line(f"{results}: no such results file; pass the JSONL written by "
+        what = ("is a folder" if results.is_dir() else
+                "is not a regular file (a FIFO or device)" if results.exists() else
+                "no such results file")
+        err.print(error_line(f"{results}: {what}; pass the JSONL written by "
                              "`run --output-jsonl`"))
         raise typer.Exit(EXIT_USAGE)
     records, problems = load_results(results)
