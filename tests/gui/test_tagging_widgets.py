@@ -201,3 +201,23 @@ def test_review_of_written_photo_is_read_only(tmp_path, ws, run):
     pane = ws.review_pane
     assert not pane.title_edit.isEnabled() and not pane.approve_button.isEnabled()
     assert isinstance(ws.controller.session.get(path), PhotoReview)
+
+
+def test_photo_tooltips_show_html_like_names_and_errors_literally(tmp_path, ws, run):
+    from PySide6.QtGui import Qt, QTextDocument
+
+    folder = tmp_path / "<b>shoot"
+    photos = make_photos(folder, ("red",))
+    odd = photos[0].rename(folder / "<img src=x>.jpg")
+
+    async def flow() -> None:
+        assert await ws.controller.open_paths([folder]) == 1
+
+    run(flow())
+    tip = ws.model.index(ws.model.row_of(str(odd))).data(Qt.ItemDataRole.ToolTipRole)
+    shown = QTextDocument()  # what Qt's tool tip shows: HTML when the text looks like it
+    if Qt.mightBeRichText(tip):
+        shown.setHtml(tip)
+    else:
+        shown.setPlainText(tip)
+    assert str(odd) in shown.toPlainText()
