@@ -93,3 +93,18 @@ def test_sample_registry_ports_refuse_connections(snapshot) -> None:
         with socket.socket() as probe:
             probe.settimeout(2)
             assert probe.connect_ex(("127.0.0.1", port)) != 0, (data["name"], port)
+
+
+def test_model_tooltips_show_a_servers_html_error_literally(window: MainWindow) -> None:
+    from PySide6.QtGui import Qt, QTextDocument
+
+    ws = window.models
+    page = "failed with 502 (<html><body><h1>502 Bad Gateway</h1></body></html>)"
+    ws.doc.set_runtime("vision-a", online=False, probe_text=page)
+    tip = ws.model.index(ws.doc.row_of("vision-a"), COLUMN_INDEX["probe"]).data(3)
+    shown = QTextDocument()  # what Qt's tool tip shows: HTML when the text looks like it
+    if Qt.mightBeRichText(tip):
+        shown.setHtml(tip)
+    else:
+        shown.setPlainText(tip)
+    assert page in shown.toPlainText()
