@@ -221,3 +221,22 @@ def test_photo_tooltips_show_html_like_names_and_errors_literally(tmp_path, ws, 
     else:
         shown.setPlainText(tip)
     assert str(odd) in shown.toPlainText()
+
+
+def test_write_summary_tooltips_show_html_like_reasons_literally(qtbot):
+    from PySide6.QtGui import Qt, QTextDocument
+
+    from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
+    from imageworks_gui.gui.tagging.writing import WriteSummary
+
+    reason = "/p/<b>x.jpg: write failed: <h1>disk</h1> full"
+    dialog = WriteSummaryDialog(WriteSummary("write", photos=1, failures=[("<b>x.jpg", reason)],
+                                             notes=["<i>y.jpg: <img src=z> kept"]))
+    qtbot.addWidget(dialog)
+    tips = [dialog.details.topLevelItem(i).toolTip(1) for i in range(2)]
+    shown = []
+    for tip in tips:  # what Qt's tool tip shows: HTML when the text looks like it
+        doc = QTextDocument()
+        doc.setHtml(tip) if Qt.mightBeRichText(tip) else doc.setPlainText(tip)
+        shown.append(doc.toPlainText())
+    assert shown == [reason, "<img src=z> kept"]
