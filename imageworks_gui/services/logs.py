@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from imageworks_gui.core.undecodable import escape_controls
 from imageworks_gui.services.paths import log_dir
 
 LOG_FILE = "imageworks.jsonl"
@@ -98,10 +99,11 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 class _LevelFormatter(logging.Formatter):
-    """``warning: message`` (lower-case level), printed literally."""
+    """``warning: message`` (lower-case level), printed literally: terminal control characters
+    (from names or server messages) are shown escaped, as ``\\x1b``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+        return f"{record.levelname.lower()}: {escape_controls(record.getMessage())}"
 
 
 def log_file() -> Path:

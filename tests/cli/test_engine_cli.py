@@ -185,3 +185,20 @@ def test_a_log_file_that_cannot_be_written_warns_once_without_a_traceback(tmp_pa
     assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
     assert result.stderr.count("cannot write the log file") == 1, result.stderr
     assert "No space left on device" in result.stderr
+
+
+def test_verbose_log_lines_show_terminal_control_characters_escaped(tmp_path, fake_backend,
+                                                                     isolated_user_dirs):
+    settings(isolated_user_dirs["config"], max_retries=0)
+    server = fake_backend("vllm", [FakeModel("vlm")])
+    server.error_message = "bad \x1b[2J\x1b]0;owned\x07 input"
+    server.fail("500", "500", "500")
+    photo = make_photos(tmp_path / "photos", 1, size=(320, 240))[0]
+    registry = write(tmp_path / "r.json", registry_entry(server.base_url, "vlm"))
+    result = tagger("-v", "run", "-i", photo, "--registry-path", registry, "--dry-run",
+                    "--skip-preflight")
+    assert result.exit_code == 1, result.output
+    assert "bad \\x1b[2J\\x1b]0;owned" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    # The log file keeps the exact text (JSON-escaped).
+    assert any("\x1b[2J" in r.get("message", "") for r in read_log())
