@@ -165,6 +165,18 @@ async def test_a_json_reply_to_a_streamed_request_is_accepted(http, fake_backend
     assert json.loads(json.dumps(result.usage))["completion_tokens"] >= 1
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "text/event-stream",
+                                          "application/octet-stream"])
+async def test_a_json_reply_with_another_content_type_is_accepted(http, fake_backend,
+                                                                  content_type):
+    server = fake_backend("vllm", [FakeModel("m")], ignores_stream=True,
+                          json_content_type=content_type)
+    c = client(http, entry(server.base_url, served_model_id="m"))
+    result = await c.chat_streamed(HELLO)
+    assert result.text.strip() == "OK"
+    assert result.streamed is False
+
+
 async def test_the_probe_passes_and_records_that_the_server_did_not_stream(http, fake_backend):
     server = fake_backend("vllm", [FakeModel("m")], ignores_stream=True)
     report = await probe_entry(http, entry(server.base_url, served_model_id="m"), Settings())
