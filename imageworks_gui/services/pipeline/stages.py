@@ -5,33 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from imageworks_gui.core.keywords import (
-    KEYWORDS_JSON_SCHEMA,
-    KeywordParseError,
-    keywords_from_answer,
-)
+from imageworks_gui.core.keyword_constraint import KeywordConstraint
+from imageworks_gui.core.keywords import KeywordParseError, keywords_from_answer
 from imageworks_gui.core.prompts import StagePrompt
 from imageworks_gui.core.prose import ProseError, prose_from_answer
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendRequestError
-
-KEYWORDS_RESPONSE_FORMAT: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {"name": "keywords", "schema": KEYWORDS_JSON_SCHEMA},
-}
+from imageworks_gui.services.pipeline.constrain import keyword_request
 
 
 class StageError(Exception):
     """A stage got an answer it cannot use; the message quotes what the model said."""
 
 
-def stage_messages(prompt: StagePrompt, image_url: str, **values: object) -> list[dict[str, Any]]:
-    """System + user messages with the image as a data URL part."""
+def stage_messages(prompt: StagePrompt, image_url: str, hint: str = "",
+                   **values: object) -> list[dict[str, Any]]:
+    """System + user messages with the image as a data URL part; ``hint`` ends the text."""
     messages: list[dict[str, Any]] = []
     if prompt.system:
         messages.append({"role": "system", "content": prompt.system})
+    text = prompt.render(**values)
     messages.append({"role": "user", "content": [
-        {"type": "text", "text": prompt.render(**values)},
+        {"type": "text", "text": f"{text} {hint}" if hint else text},
         {"type": "image_url", "image_url": {"url": image_url}},
     ]})
     return messages
@@ -43,8 +38,9 @@ def _snippet(text: str) -> str:
 
 
 async def _ask(client: BackendClient, prompt: StagePrompt, image_url: str,
-               response_format: dict[str, Any] | None = None, **values: object) -> str:
-    result = await client.chat(stage_messages(prompt, image_url, **values),
+               response_format: dict[str, Any] | None = None, hint: str = "",
+               **values: object) -> str:
+    result = await client.chat(stage_messages(prompt, image_url, hint, **values),
                                max_tokens=prompt.max_tokens, temperature=prompt.temperature,
                                top_p=prompt.top_p, response_format=response_format)
     return result.text
@@ -68,18 +64,24 @@ async def run_text_stage(client: BackendClient, stage: str, prompt: StagePrompt,
 
 
 async def run_keywords_stage(client: BackendClient, prompt: StagePrompt, image_url: str,
-                             max_keywords: int, banned: Iterable[str]) -> list[str]:
+                             max_keywords: int, banned: Iterable[str], *,
+                             min_keywords: int = 1,
+                             constraint: KeywordConstraint | None = None) -> list[str]:
     """Keywords as structured JSON when the backend supports it, parsed leniently otherwise.
 
-    A server that refuses ``response_format`` (HTTP 400) is asked once more without it.
+    With a ``constraint`` the schema's keyword items are an enum of vocabulary terms (when it
+    has one) and the prompt lists the terms (``pipeline.constrain``). A server that refuses
+    ``response_format`` (HTTP 400) is asked once more without it.
     """
-    fmt = KEYWORDS_RESPONSE_FORMAT if client.adapter.supports_json_schema else None
+    request = keyword_request(client.adapter, max_keywords, min_keywords, constraint)
+    fmt, counts = request.response_format, {"max_keywords": request.max_keywords,
+                                            "min_keywords": request.min_keywords}
     try:
-        text = await _ask(client, prompt, image_url, fmt, max_keywords=max_keywords)
+        text = await _ask(client, prompt, image_url, fmt, request.hint, **counts)
     except BackendRequestError:
         if fmt is None:
             raise
-        text = await _ask(client, prompt, image_url, None, max_keywords=max_keywords)
+        text = await _ask(client, prompt, image_url, None, request.hint, **counts)
     try:
         return keywords_from_answer(text, max_count=max_keywords, banned=banned)
     except KeywordParseError as exc:

@@ -1,0 +1,45 @@
+"""The keyword request of one photo: its JSON schema in the server's shape and the prompt hint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from imageworks_gui.core.keyword_constraint import KeywordConstraint, keywords_schema
+from imageworks_gui.services.backends.adapters import BackendAdapter, response_format_for
+
+
+@dataclass(frozen=True)
+class KeywordRequest:
+    """What a keyword request adds to the stage prompt and the payload."""
+
+    schema: dict[str, Any]
+    """The answer's JSON schema (keyword items are an enum of vocabulary terms when
+    constrained); a combined request can embed ``schema["properties"]["keywords"]``."""
+    response_format: dict[str, Any] | None
+    """``schema`` in the server's ``response_format`` shape; None when it takes no schema."""
+    hint: str
+    """Text appended to the user prompt (the vocabulary's terms), or ""."""
+    min_keywords: int
+    max_keywords: int
+    constraint: str
+    """``enum``, ``shortlist`` or ``none`` (see ``KeywordConstraint.kind``)."""
+
+
+def keyword_request(adapter: BackendAdapter, max_keywords: int, min_keywords: int = 1,
+                    constraint: KeywordConstraint | None = None) -> KeywordRequest:
+    """The keyword request for a server of ``adapter``'s kind.
+
+    With an enum the schema also allows no more items than terms are in it (items may not
+    repeat a term usefully); a server that takes no schema gets the hint only.
+    """
+    enum = constraint.enum if constraint is not None else None
+    low = min(min_keywords, max_keywords, len(enum)) if enum else min(min_keywords, max_keywords)
+    schema = keywords_schema(enum, low, max_keywords)
+    fmt = response_format_for(adapter, schema, "keywords")
+    kind = constraint.kind if constraint is not None else "none"
+    if enum is not None and fmt is None:
+        kind = "shortlist"  # listed in the prompt, but nothing enforces it
+    hint = constraint.prompt_hint() if constraint is not None else ""
+    return KeywordRequest(schema=schema, response_format=fmt, hint=hint, min_keywords=low,
+                          max_keywords=max_keywords, constraint=kind)
