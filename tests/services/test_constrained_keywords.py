@@ -133,3 +133,19 @@ async def test_a_server_refusing_schemas_still_gets_the_list_in_the_prompt(http,
     retried = keyword_payload(server)  # only the retry without response_format was answered
     assert "response_format" not in retried
     assert ENUM_JSON in retried["messages"][-1]["content"][0]["text"]
+
+
+async def test_hostile_terms_travel_literally_in_schema_and_prompt(http, fake_backend, tmp_path):
+    odd = Vocabulary(name="odd", format="text", terms=[
+        VocabularyTerm(path=('Say "cheese" {caption}',)), VocabularyTerm(path=("[/x] é\\n",)),
+        VocabularyTerm(path=("-rf",))])
+    server = fake_backend("vllm", [FakeModel("vlm", honours_schema=True)])
+    result = await run_one(http, server, tmp_path, "vllm", policy("strict", odd))
+    payload = keyword_payload(server)
+    enum = payload["response_format"]["json_schema"]["schema"]["properties"]["keywords"][
+        "items"]["enum"]
+    assert enum == ['Say "cheese" {caption}', "[/x] é\\n", "-rf"]
+    text = payload["messages"][-1]["content"][0]["text"]
+    assert json.dumps(enum, ensure_ascii=False) in text  # no placeholder was filled in
+    assert result.status == "ok", result.errors
+    assert result.keywords == enum

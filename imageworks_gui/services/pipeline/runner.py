@@ -291,7 +291,8 @@ class TaggingPipeline:
         log_event(log, "run_started", f"tagging run started ({', '.join(self.stages)})",
                   stages=self.stages, models={s: b.entry.name for s, b in bindings.items()},
                   journal=str(self.journal_path) if self.journal_path else None,
-                  resume=self.resume_journal)
+                  resume=self.resume_journal, keyword_constraint=self.keyword_constraint.kind
+                  if self.keyword_constraint is not None else None)
         done_index = completed_index(self.journal_path) if (
             self.journal_path and self.resume_journal) else {}
         journal = JournalWriter(self.journal_path, append=self.resume_journal) if (
