@@ -149,3 +149,15 @@ async def test_hostile_terms_travel_literally_in_schema_and_prompt(http, fake_ba
     assert json.dumps(enum, ensure_ascii=False) in text  # no placeholder was filled in
     assert result.status == "ok", result.errors
     assert result.keywords == enum
+
+
+def test_the_hint_ends_the_last_user_text_whatever_the_message_shape():
+    from imageworks_gui.services.pipeline.constrain import with_hint
+
+    parts = [{"role": "system", "content": "s"},
+             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u"}}]}]
+    assert with_hint(parts, "H")[1]["content"][0] == {"type": "text", "text": "H"}
+    plain = [{"role": "user", "content": "List keywords."}]
+    assert with_hint(plain, "H") == [{"role": "user", "content": "List keywords. H"}]
+    assert with_hint([], "H") == [{"role": "user", "content": "H"}]
+    assert with_hint(plain, "") is plain

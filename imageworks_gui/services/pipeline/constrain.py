@@ -43,3 +43,25 @@ def keyword_request(adapter: BackendAdapter, max_keywords: int, min_keywords: in
     hint = constraint.prompt_hint() if constraint is not None else ""
     return KeywordRequest(schema=schema, response_format=fmt, hint=hint, min_keywords=low,
                           max_keywords=max_keywords, constraint=kind)
+
+
+def with_hint(messages: list[dict[str, Any]], hint: str) -> list[dict[str, Any]]:
+    """``messages`` with ``hint`` appended to the last user message's text (added after the
+    prompt's placeholders were filled, so a term like ``{caption}`` stays literal)."""
+    if not hint:
+        return messages
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = f"{content} {hint}"
+            return messages
+        for part in content or []:
+            if part.get("type") == "text":
+                part["text"] = f"{part['text']} {hint}"
+                return messages
+        content.insert(0, {"type": "text", "text": hint})
+        return messages
+    messages.append({"role": "user", "content": hint})
+    return messages

@@ -11,22 +11,20 @@ from imageworks_gui.core.prompts import StagePrompt
 from imageworks_gui.core.prose import ProseError, prose_from_answer
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendRequestError
-from imageworks_gui.services.pipeline.constrain import keyword_request
+from imageworks_gui.services.pipeline.constrain import keyword_request, with_hint
 
 
 class StageError(Exception):
     """A stage got an answer it cannot use; the message quotes what the model said."""
 
 
-def stage_messages(prompt: StagePrompt, image_url: str, hint: str = "",
-                   **values: object) -> list[dict[str, Any]]:
-    """System + user messages with the image as a data URL part; ``hint`` ends the text."""
+def stage_messages(prompt: StagePrompt, image_url: str, **values: object) -> list[dict[str, Any]]:
+    """System + user messages with the image as a data URL part."""
     messages: list[dict[str, Any]] = []
     if prompt.system:
         messages.append({"role": "system", "content": prompt.system})
-    text = prompt.render(**values)
     messages.append({"role": "user", "content": [
-        {"type": "text", "text": f"{text} {hint}" if hint else text},
+        {"type": "text", "text": prompt.render(**values)},
         {"type": "image_url", "image_url": {"url": image_url}},
     ]})
     return messages
@@ -40,7 +38,8 @@ def _snippet(text: str) -> str:
 async def _ask(client: BackendClient, prompt: StagePrompt, image_url: str,
                response_format: dict[str, Any] | None = None, hint: str = "",
                **values: object) -> str:
-    result = await client.chat(stage_messages(prompt, image_url, hint, **values),
+    messages = with_hint(stage_messages(prompt, image_url, **values), hint)
+    result = await client.chat(messages,
                                max_tokens=prompt.max_tokens, temperature=prompt.temperature,
                                top_p=prompt.top_p, response_format=response_format)
     return result.text
