@@ -13,10 +13,11 @@ mapped as usual.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.settings import VocabularySettings
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyMode, VocabularyTerm
 
@@ -65,18 +66,23 @@ def _usage(term: VocabularyTerm) -> int:
 
 
 def plan_constraint(vocabularies: Sequence[Vocabulary], mode: VocabularyMode,
-                    settings: VocabularySettings) -> KeywordConstraint:
+                    settings: VocabularySettings,
+                    banned: Iterable[str] = ()) -> KeywordConstraint:
     """The constraint of a run over ``vocabularies`` (in priority order) in ``mode``.
 
     An enum is used in ``strict`` mode (and in ``suggest`` mode when
     ``constrain_in_suggest_mode`` is on: it leaves no room for new terms) when the preferred
-    names number at most ``constrain_max_terms`` (0 turns it off).
+    names number at most ``constrain_max_terms`` (0 turns it off). ``banned`` words (the
+    ``tagging.banned_keywords`` setting) are never offered: they would be dropped anyway.
     """
+    banned_keys = {normalise_keyword(b).casefold() for b in banned if b.strip()}
     ranked: dict[str, tuple[int, int, int, int]] = {}
     position = 0
     for order, vocabulary in enumerate(vocabularies):
         for term in vocabulary.assignable_terms():
             position += 1
+            if normalise_keyword(term.name).casefold() in banned_keys:
+                continue
             rank = (0 if len(term.path) == 1 else 1, -_usage(term), len(term.path),
                     order * 1_000_000 + position)
             if term.name not in ranked or rank < ranked[term.name]:

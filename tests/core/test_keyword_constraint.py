@@ -68,3 +68,11 @@ def test_schema_shape_with_and_without_enum():
     keywords = schema["properties"]["keywords"]
     assert keywords["items"] == {"type": "string", "enum": ["Sky", "Zürich"]}
     assert (keywords["minItems"], keywords["maxItems"]) == (5, 5)  # never below the minimum
+
+
+def test_banned_words_are_never_offered():
+    # An enum of banned words only would leave the model nothing usable to answer.
+    plan = plan_constraint([SKY], "strict", settings(), banned=[" sky ", "PARIS"])
+    assert plan.enum is None and plan.shortlist == ()
+    assert plan_constraint([PLACES], "strict", settings(), banned=["paris"]).enum == (
+        "France", "Texas")

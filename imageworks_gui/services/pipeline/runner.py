@@ -113,8 +113,8 @@ class TaggingPipeline:
         # Maps each photo's keywords (in the profile's language) before they are journaled.
         self.vocabulary = vocabulary.for_language(self.profile.language) if vocabulary else None
         self.keyword_constraint = plan_constraint(
-            vocabulary.mapper.vocabularies, vocabulary.mode, settings.vocabulary
-        ) if vocabulary else None
+            vocabulary.mapper.vocabularies, vocabulary.mode, settings.vocabulary,
+            settings.tagging.banned_keywords) if vocabulary else None
         self.limits = EndpointLimits(settings.backend)
         self._bindings: dict[str, StageBinding] | None = None
         self._clients: dict[str, BackendClient] = {}
