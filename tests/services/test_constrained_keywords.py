@@ -161,3 +161,15 @@ def test_the_hint_ends_the_last_user_text_whatever_the_message_shape():
     assert with_hint(plain, "H") == [{"role": "user", "content": "List keywords. H"}]
     assert with_hint([], "H") == [{"role": "user", "content": "H"}]
     assert with_hint(plain, "") is plain
+
+
+def test_a_small_enum_lowers_the_minimum_so_the_schema_stays_satisfiable():
+    from imageworks_gui.core.keyword_constraint import plan_constraint
+    from imageworks_gui.services.backends.adapters import adapter_for
+    from imageworks_gui.services.pipeline.constrain import keyword_request
+
+    plan = plan_constraint([COLOURS], "strict", Settings().vocabulary)
+    request = keyword_request(adapter_for("gguf"), 50, 30, plan)  # the stock profile's count
+    keywords = request.response_format["schema"]["properties"]["keywords"]
+    assert (keywords["minItems"], keywords["maxItems"]) == (5, 50)
+    assert request.min_keywords == 5 and request.constraint == "enum"
