@@ -66,7 +66,8 @@ async def test_each_server_gets_the_vocabulary_as_an_enum_in_its_schema_shape(
         schema = fmt["json_schema"]["schema"]
     items = schema["properties"]["keywords"]
     assert items["items"] == {"type": "string", "enum": ENUM}  # preferred names, no synonyms
-    assert items["maxItems"] == Settings().tagging.max_keywords
+    assert (items["minItems"], items["maxItems"]) == (1, 5)  # no more than there are terms
+    assert "List up to 5 keywords" in payload["messages"][-1]["content"][0]["text"]
     text = payload["messages"][-1]["content"][0]["text"]
     assert f"Choose the keywords only from this list: {ENUM_JSON}" in text
     # A server that enforces the schema answers with terms only; they map exactly.
@@ -163,7 +164,7 @@ def test_the_hint_ends_the_last_user_text_whatever_the_message_shape():
     assert with_hint(plain, "") is plain
 
 
-def test_a_small_enum_lowers_the_minimum_so_the_schema_stays_satisfiable():
+def test_a_small_enum_lowers_the_counts_so_the_schema_stays_satisfiable():
     from imageworks_gui.core.keyword_constraint import plan_constraint
     from imageworks_gui.services.backends.adapters import adapter_for
     from imageworks_gui.services.pipeline.constrain import keyword_request
@@ -171,5 +172,5 @@ def test_a_small_enum_lowers_the_minimum_so_the_schema_stays_satisfiable():
     plan = plan_constraint([COLOURS], "strict", Settings().vocabulary)
     request = keyword_request(adapter_for("gguf"), 50, 30, plan)  # the stock profile's count
     keywords = request.response_format["schema"]["properties"]["keywords"]
-    assert (keywords["minItems"], keywords["maxItems"]) == (5, 50)
+    assert (keywords["minItems"], keywords["maxItems"]) == (5, 5)
     assert request.min_keywords == 5 and request.constraint == "enum"

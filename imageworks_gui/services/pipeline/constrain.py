@@ -30,19 +30,21 @@ def keyword_request(adapter: BackendAdapter, max_keywords: int, min_keywords: in
                     constraint: KeywordConstraint | None = None) -> KeywordRequest:
     """The keyword request for a server of ``adapter``'s kind.
 
-    With an enum the schema also allows no more items than terms are in it (items may not
-    repeat a term usefully); a server that takes no schema gets the hint only.
+    With an enum the schema asks for no more items than terms are in it (a repeated term is
+    dropped anyway), and the prompt's counts follow; a server that takes no schema gets the
+    hint only.
     """
     enum = constraint.enum if constraint is not None else None
-    low = min(min_keywords, max_keywords, len(enum)) if enum else min(min_keywords, max_keywords)
-    schema = keywords_schema(enum, low, max_keywords)
+    high = min(max_keywords, len(enum)) if enum else max_keywords
+    low = min(min_keywords, high)
+    schema = keywords_schema(enum, low, high)
     fmt = response_format_for(adapter, schema, "keywords")
     kind = constraint.kind if constraint is not None else "none"
     if enum is not None and fmt is None:
         kind = "shortlist"  # listed in the prompt, but nothing enforces it
     hint = constraint.prompt_hint() if constraint is not None else ""
     return KeywordRequest(schema=schema, response_format=fmt, hint=hint, min_keywords=low,
-                          max_keywords=max_keywords, constraint=kind)
+                          max_keywords=high, constraint=kind)
 
 
 def with_hint(messages: list[dict[str, Any]], hint: str) -> list[dict[str, Any]]:
