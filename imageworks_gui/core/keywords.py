@@ -9,16 +9,6 @@ from typing import Any
 
 from imageworks_gui.core.metadata_tags import clean_line
 
-KEYWORDS_JSON_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "keywords": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-    },
-    "required": ["keywords"],
-    "additionalProperties": False,
-}
-"""Schema sent as ``response_format`` json_schema when the backend supports it."""
-
 _THINK_RE = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _OPEN_THINK_RE = re.compile(r"^.*</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _FENCE_RE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)

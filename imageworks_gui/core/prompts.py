@@ -7,21 +7,27 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from imageworks_gui.core.languages import (
+    DEFAULT_LANGUAGE,
+    language_instruction,
+    language_problem,
+)
 
 STAGES: tuple[str, ...] = ("caption", "keywords", "description")
 """Tagging stages, in the order their results are shown."""
 
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
-_ALLOWED_PLACEHOLDERS = {"caption", "keywords", "max_keywords"}
+_ALLOWED_PLACEHOLDERS = {"caption", "keywords", "max_keywords", "min_keywords"}
 _PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class StagePrompt(BaseModel):
     """The messages and sampling settings of one stage.
 
-    ``user`` may use ``{max_keywords}`` and, for the description stage, ``{caption}`` and
-    ``{keywords}`` (the results of the earlier stages).
+    ``user`` may use ``{max_keywords}``, ``{min_keywords}`` and, for the description stage,
+    ``{caption}`` and ``{keywords}`` (the results of the earlier stages).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -52,13 +58,37 @@ class StagePrompt(BaseModel):
 
 
 class PromptProfile(BaseModel):
-    """A named set of prompts for the caption, keywords and description stages."""
+    """A named set of prompts for the caption, keywords and description stages.
+
+    ``language`` (ISO 639-1, default ``en``) is the language captions, descriptions and
+    keywords are written in: for any other language every stage's system prompt says so.
+    ``min_keywords``/``max_keywords`` are the profile's keyword count (a stock agency wants
+    30-50, a family archive 5-10); unset, the ``tagging.max_keywords`` setting applies.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
+    language: str = DEFAULT_LANGUAGE
+    min_keywords: int | None = Field(default=None, ge=1, le=200)
+    max_keywords: int | None = Field(default=None, ge=1, le=200)
     stages: dict[str, StagePrompt]
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        problem = language_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _count_range(self) -> PromptProfile:
+        low, high = self.min_keywords, self.max_keywords
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_keywords ({low}) is larger than max_keywords ({high})")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -79,11 +109,22 @@ class PromptProfile(BaseModel):
         return value
 
     def stage(self, stage: str) -> StagePrompt:
-        """The prompt of ``stage`` (one of ``STAGES``)."""
+        """The prompt of ``stage`` (one of ``STAGES``) as sent: for a non-English profile its
+        system prompt ends with the output-language instruction."""
         try:
-            return self.stages[stage]
+            prompt = self.stages[stage]
         except KeyError:
             raise KeyError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}") from None
+        if self.language == DEFAULT_LANGUAGE:
+            return prompt
+        system = " ".join(p for p in (prompt.system, language_instruction(self.language)) if p)
+        return StagePrompt.model_validate({**prompt.model_dump(), "system": system})
+
+    def keyword_range(self, fallback_max: int) -> tuple[int, int]:
+        """(fewest, most) keywords to ask for: the profile's count, else 1 to ``fallback_max``."""
+        high = self.max_keywords or fallback_max
+        low = min(self.min_keywords or 1, high)
+        return low, high
 
     def canonical_json(self) -> str:
         """The profile as canonical JSON (sorted keys, no insignificant white space)."""

@@ -86,6 +86,13 @@ class VocabularySettings(BaseModel):
     """Lowest rapidfuzz ratio (0-100) for a misspelt keyword to map onto a vocabulary term."""
     mode: Literal["suggest", "strict"] = "suggest"
     """suggest: keep keywords outside the vocabulary as new terms; strict: drop them."""
+    constrain_max_terms: int = Field(default=500, ge=0, le=5000)
+    """Largest vocabulary (distinct preferred names) sent as an enum in the keyword request's
+    JSON schema, so the server can only answer with its terms; 0 never constrains."""
+    constrain_in_suggest_mode: bool = False
+    """Constrain in suggest mode too (the model can then propose no new terms)."""
+    shortlist_size: int = Field(default=80, ge=0, le=1000)
+    """Most vocabulary terms listed in the keyword prompt; 0 lists none."""
 
 
 class Settings(BaseModel):

@@ -4,9 +4,11 @@ Steps, first hit wins (all active vocabularies are searched at each step before 
 
 1. ``exact``: the keyword is a term's name, or its full path with ``|`` or ``/`` between levels;
 2. ``synonym``: the keyword is one of a term's synonyms;
-3. ``normalized``: equal after folding case, removing diacritics, treating ``-``/``_`` as
-   spaces and reducing a trailing English plural (``Herons`` -> ``heron``, ``Cities`` ->
-   ``city``) on both sides;
+3. ``normalized``: equal after folding case, removing diacritics (``ø``, ``æ``, ``ł`` and the
+   like included), treating ``-``/``_`` as spaces and, for English, reducing a trailing plural
+   (``Herons`` -> ``heron``, ``Cities`` -> ``city``) on both sides. For German, ``ä``/``ö``/
+   ``ü`` also match their spelled-out forms ``ae``/``oe``/``ue`` (``Baeume`` finds ``Bäume``).
+   Other languages get no plural rule: their inflected forms are left to the fuzzy step;
 4. ``fuzzy``: the best rapidfuzz ``ratio`` between folded forms at or above the threshold.
 
 A hit is mapped to the term's preferred name and full path. Several candidates at the same step
@@ -42,20 +44,39 @@ from imageworks_gui.core.vocabulary import (
 
 DEFAULT_FUZZY_THRESHOLD: float = VocabularySettings.model_fields["fuzzy_threshold"].default
 
+_LETTERS = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+                          "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th",
+                          "Þ": "th", "ı": "i"})
+"""Letters that Unicode does not decompose into a base letter and a diacritic."""
+_GERMAN = str.maketrans({"ä": "ae", "Ä": "ae", "ö": "oe", "Ö": "oe", "ü": "ue", "Ü": "ue"})
+
 _PLURAL_RULES = (("ies", "y", 5), ("sses", "ss", 5), ("shes", "sh", 5), ("ches", "ch", 5),
                  ("xes", "x", 4), ("zes", "z", 4))
 
 
-def fold(text: str) -> str:
-    """Comparison form: case folded, no diacritics, ``-``/``_`` as spaces, singular last word."""
+def fold(text: str, language: str = "en") -> str:
+    """Comparison form: case folded, no diacritics, ``-``/``_`` as spaces and, for English,
+    the last word singular."""
     if text.isascii():
         plain = text.lower()
     else:
-        decomposed = unicodedata.normalize("NFKD", text)
+        decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text)
+                                           .translate(_LETTERS))
         plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     plain = re.sub(r"[\s_\-]+", " ", plain).strip()
+    if language != "en":
+        return plain
     head, _, last = plain.rpartition(" ")
     return f"{head} {singular(last)}" if head else singular(last)
+
+
+def fold_variants(text: str, language: str = "en") -> tuple[str, ...]:
+    """Every comparison form of ``text`` in ``language`` (German: with and without ``ae``)."""
+    plain = fold(text, language)
+    if language != "de" or text.isascii():
+        return (plain,)
+    spelled = fold(unicodedata.normalize("NFC", text).translate(_GERMAN), language)
+    return (plain,) if spelled == plain else (plain, spelled)
 
 
 def singular(word: str) -> str:
@@ -79,9 +100,11 @@ class VocabularyMapper:
     """Maps keywords onto vocabularies given in priority order (index built once)."""
 
     def __init__(self, vocabularies: Sequence[Vocabulary],
-                 fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD) -> None:
+                 fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD, language: str = "en") -> None:
         self.vocabularies = list(vocabularies)
         self.fuzzy_threshold = fuzzy_threshold
+        self.language = language
+        """The keywords' language (a prompt profile's): it decides the normalized step."""
         self._exact: dict[str, list[_Candidate]] = {}
         self._synonym: dict[str, list[_Candidate]] = {}
         self._folded: dict[str, list[_Candidate]] = {}
@@ -99,11 +122,13 @@ class VocabularyMapper:
         own = candidate(0, term.name)
         for key in {term.name, term.lr_path, DIGIKAM_SEPARATOR.join(term.path)}:
             self._exact.setdefault(key, []).append(own)
-        self._folded.setdefault(fold(term.name), []).append(own)
+        for key in fold_variants(term.name, self.language):
+            self._folded.setdefault(key, []).append(own)
         for synonym in term.synonyms:
             entry = candidate(1, synonym)
             self._synonym.setdefault(synonym, []).append(entry)
-            self._folded.setdefault(fold(synonym), []).append(entry)
+            for key in fold_variants(synonym, self.language):
+                self._folded.setdefault(key, []).append(entry)
 
     def map(self, proposed: str) -> KeywordMapping:
         """The mapping of one proposed keyword (see the module docstring for the steps)."""
@@ -116,10 +141,11 @@ class VocabularyMapper:
             found = table.get(keyword)
             if found:
                 return _hit(proposed, method, 100.0, found)
-        folded = fold(keyword)
-        found = self._folded.get(folded)
+        variants = fold_variants(keyword, self.language)
+        found = [c for key in dict.fromkeys(variants) for c in self._folded.get(key, [])]
         if found:
             return _hit(proposed, "normalized", 100.0, found)
+        folded = variants[0]
         if self._choices and folded:
             matches = process.extract(folded, self._choices, scorer=fuzz.ratio,
                                       score_cutoff=self.fuzzy_threshold, limit=None)
@@ -185,6 +211,14 @@ class VocabularyPolicy:
     def names(self) -> list[str]:
         """Names of the vocabularies consulted, in order."""
         return [v.name for v in self.mapper.vocabularies]
+
+    def for_language(self, language: str) -> VocabularyPolicy:
+        """This policy for keywords written in ``language`` (itself when it already is)."""
+        if language == self.mapper.language:
+            return self
+        mapper = VocabularyMapper(self.mapper.vocabularies, self.mapper.fuzzy_threshold,
+                                  language)
+        return VocabularyPolicy(mapper, self.mode)
 
     def apply_to(self, result: TagResult) -> None:
         """Replace a freshly tagged result's keywords by their mapping, and record it.

@@ -40,7 +40,8 @@ _LABELS = {
     "image_long_edge": ("Image long edge (px)", "Photos are downscaled to this before sending"),
     "jpeg_quality": ("JPEG quality", "Quality of the downscaled image sent to the model"),
     "prompt_profile": ("Prompt profile", "Which prompts ask for captions and keywords"),
-    "max_keywords": ("Keyword limit", "Most keywords kept per photo"),
+    "max_keywords": ("Keyword limit", "Most keywords kept per photo, unless the prompt "
+                     "profile sets its own count"),
     "banned_keywords": ("Banned words", "Comma separated; never proposed as keywords"),
     "recursive": ("Include subfolders", "Open folders recursively"),
     "sidecar_style": ("New sidecar name", "adobe: IMG_1.xmp (Lightroom, Capture One); "

@@ -103,3 +103,15 @@ def test_bad_vocabulary_stops_before_tagging(setup):
     result, records = run(setup, "--vocabulary", "no such name")
     assert result.exit_code == 2 and "no vocabulary named 'no such name'" in result.stderr
     assert records == []
+
+
+def test_the_run_header_says_how_keyword_requests_use_the_vocabulary(setup):
+    strict, records = run(setup, "--vocabulary", setup[2], "--vocabulary-mode", "strict")
+    assert strict.exit_code == 0, strict.output
+    assert ("Keyword requests: answers limited to the 3 vocabulary terms where the server "
+            "enforces JSON schemas") in " ".join(strict.stderr.split())
+    # The test server ignores the schema: the answer is mapped, the photo is not failed.
+    assert records[0].status == "ok" and records[0].keywords == ["Red", "Test patterns"]
+    suggest, _ = run(setup, "--vocabulary", setup[2])
+    assert "Keyword requests: 3 of 3 vocabulary terms listed in the prompt" in " ".join(
+        suggest.stderr.split())

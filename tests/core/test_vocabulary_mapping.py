@@ -196,3 +196,35 @@ def test_policy_maps_fresh_results_only(mapper):
         other = TagResult(path="/p/b.jpg", status=status, keywords=["car"])
         policy.apply_to(other)
         assert other.keywords == ["car"] and other.keyword_mapping is None
+
+
+GERMAN = vocab("deutsch", "Natur|Bäume\nNatur|Katze\nOrte|Köln = Cologne\nGesundheit|Kur\n"
+                          "Orte|København\nStraße\n")
+
+
+@pytest.mark.parametrize(("said", "term"), [
+    ("Baeume", "Bäume"), ("BÄUME", "Bäume"), ("Baume", "Bäume"), ("koeln", "Köln"),
+    ("Strasse", "Straße"), ("Kobenhavn", "København")])
+def test_german_keywords_match_umlauts_spelled_out_and_dropped(said, term):
+    mapping = VocabularyMapper([GERMAN], language="de").map(said)
+    assert (mapping.keyword, mapping.method) == (term, "normalized")
+
+
+def test_english_plural_rule_is_not_applied_to_other_languages():
+    # "Kurs" (a course) is not the plural of "Kur" (a cure); in English "Herons" is "Heron".
+    assert VocabularyMapper([GERMAN], language="en").map("Kurs").method == "normalized"
+    assert VocabularyMapper([GERMAN], language="de").map("Kurs").method == "new"
+    # German inflections are left to the fuzzy step.
+    katzen = VocabularyMapper([GERMAN], language="de").map("Katzen")
+    assert (katzen.keyword, katzen.method) == ("Katze", "fuzzy")
+    assert fold("Baeume", "de") == "baeume" and fold("Cities", "de") == "cities"
+
+
+def test_a_policy_is_rebuilt_for_the_profiles_language():
+    from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
+
+    policy = VocabularyPolicy(VocabularyMapper([GERMAN]), "strict")
+    german = policy.for_language("de")
+    assert german.mapper.language == "de" and german.mode == "strict"
+    assert policy.for_language("en") is policy
+    assert german.mapper.map("Baeume").keyword == "Bäume"

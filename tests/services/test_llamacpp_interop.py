@@ -12,8 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from imageworks_gui.core.keyword_constraint import plan_constraint
+from imageworks_gui.core.prompts import StagePrompt
 from imageworks_gui.core.registry import RegistryEntry
-from imageworks_gui.core.settings import Settings
+from imageworks_gui.core.settings import Settings, VocabularySettings
+from imageworks_gui.core.vocabulary import Vocabulary, VocabularyTerm
 from imageworks_gui.services.backends import (
     BackendClient,
     BackendRequestError,
@@ -21,6 +24,7 @@ from imageworks_gui.services.backends import (
     probe_entry,
 )
 from imageworks_gui.services.pipeline import PreflightError, TaggingPipeline
+from imageworks_gui.services.pipeline.stages import StageError, run_keywords_stage
 
 pytestmark = pytest.mark.interop
 
@@ -164,3 +168,41 @@ async def test_preflight_stops_a_run_on_the_blind_model(http, llama_server):
     pipeline = TaggingPipeline(http, [entry(llama_server)], Settings())
     with pytest.raises(PreflightError, match="tiny-text-only"):
         await pipeline.preflight()
+
+
+# A 1x1 PNG: the text-only model reads the data URL as text, so it must stay short.
+TINY_IMAGE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4"
+              "nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+BIRDS = Vocabulary(name="birds", format="text", terms=[
+    VocabularyTerm(path=("Animals",)), VocabularyTerm(path=("Animals", "Heron"),
+                                                      synonyms=("Ardea",)),
+    VocabularyTerm(path=("Animals", "Swan")), VocabularyTerm(path=("Water",)),
+    VocabularyTerm(path=("Water", "Lake")), VocabularyTerm(path=("Sky",))])
+KEYWORD_PROMPT = StagePrompt(user="List up to {max_keywords} keywords as JSON.",
+                             max_tokens=160, temperature=1.0, top_p=1.0)
+
+
+async def test_constrained_keywords_are_vocabulary_terms_even_from_a_random_model(
+        http, llama_server):
+    constraint = plan_constraint([BIRDS], "strict", VocabularySettings())
+    assert constraint.enum == ("Animals", "Water", "Sky", "Heron", "Swan", "Lake")
+    client = BackendClient(http, entry(llama_server), Settings().backend)
+    answers = [await run_keywords_stage(client, KEYWORD_PROMPT, TINY_IMAGE, 3, [],
+                                        constraint=constraint) for _ in range(3)]
+    for keywords in answers:
+        assert keywords, answers
+        assert set(keywords) <= set(constraint.enum), answers
+        assert len(keywords) <= 3
+
+
+async def test_without_the_enum_the_random_model_answers_outside_the_vocabulary(
+        http, llama_server):
+    # The control for the test above: the same model, schema without an enum.
+    client = BackendClient(http, entry(llama_server), Settings().backend)
+    terms = {t.name for t in BIRDS.terms}
+    for _ in range(3):
+        try:
+            keywords = await run_keywords_stage(client, KEYWORD_PROMPT, TINY_IMAGE, 3, [])
+        except StageError:
+            continue  # no usable keywords at all: certainly none from the vocabulary
+        assert not set(keywords) <= terms, keywords

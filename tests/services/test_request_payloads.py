@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from imageworks_gui.core.keywords import KEYWORDS_JSON_SCHEMA
+from imageworks_gui.core.keyword_constraint import keywords_schema
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.pipeline import TaggingPipeline
 from imageworks_gui.services.prompt_profiles import load_prompt_profile
@@ -16,8 +16,15 @@ from tests.support.fake_backend import FakeModel
 from tests.support.fake_backend_http import response_format_problem
 from tests.support.tagging import entries, make_photos, registry_entry
 
-EXPECTED_FORMAT = {"type": "json_schema",
-                   "json_schema": {"name": "keywords", "schema": KEYWORDS_JSON_SCHEMA}}
+KEYWORDS_JSON_SCHEMA = keywords_schema(None, 1, Settings().tagging.max_keywords)
+
+
+def expected_format(flavour: str) -> dict[str, object]:
+    """llama.cpp servers get ``json_object`` + ``schema`` (all llama-cpp-python accepts)."""
+    if flavour == "llamacpp":
+        return {"type": "json_object", "schema": KEYWORDS_JSON_SCHEMA}
+    return {"type": "json_schema",
+            "json_schema": {"name": "keywords", "schema": KEYWORDS_JSON_SCHEMA}}
 
 
 def stage_of(prompt: str) -> str:
@@ -57,7 +64,7 @@ async def test_each_backend_gets_sampling_schema_and_a_small_jpeg(http, fake_bac
         with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as img:
             assert img.format == "JPEG" and max(img.size) == 1024
     # Structured output is requested for keywords only, in the shape servers accept.
-    assert by_stage["keywords"]["response_format"] == EXPECTED_FORMAT
+    assert by_stage["keywords"]["response_format"] == expected_format(flavour)
     assert "response_format" not in by_stage["caption"]
     assert "response_format" not in by_stage["description"]
     assert "guided_json" not in by_stage["keywords"]  # ignored by current vLLM
@@ -79,7 +86,8 @@ async def test_profile_temperature_zero_is_sent_not_dropped(http, fake_backend, 
 
 
 @pytest.mark.parametrize(("fmt", "problem"), [
-    (EXPECTED_FORMAT, None),
+    (expected_format("vllm"), None),
+    (expected_format("llamacpp"), None),
     ({"type": "json_object"}, None),
     ({"type": "json_schema", "schema": KEYWORDS_JSON_SCHEMA}, "name is required"),
     ({"type": "json_schema", "json_schema": {"name": "k"}}, "schema must be"),

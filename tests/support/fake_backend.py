@@ -50,6 +50,9 @@ class FakeModel:
     NUL and other control characters)."""
     json_schema: bool = True
     """False: answer requests carrying ``response_format`` with 400 (an older server)."""
+    honours_schema: bool = False
+    """Answer keyword requests whose schema has an ``enum`` with enum values only (as a server
+    with constrained decoding does); False: ignore the schema, as some servers do."""
     rejects_images: bool = False
     """Answer image requests with 400, as llama-server without a vision projector does."""
     thinks: bool = False
@@ -213,6 +216,12 @@ class FakeBackend:
         if "colour" in text or "color" in text:
             return f"{colour.capitalize()}.", record
         describe = "describe" in text or "description" in text
+        enum = _keyword_enum(payload.get("response_format"))
+        if model.honours_schema and enum:
+            # Constrained decoding: the colour's term when offered, then the first others.
+            chosen = [t for t in enum if t.casefold() == colour] + [
+                t for t in enum if t.casefold() != colour]
+            return json.dumps({"keywords": chosen[:3]}), record
         if record.response_format or ("keyword" in text and not describe):
             kws = [colour, f"{colour} tones", "test pattern", colour.upper()]
             body = json.dumps({"keywords": kws})
@@ -229,6 +238,18 @@ class FakeBackend:
         if "caption" in text or "title" in text:
             return f"A {colour} photograph", record
         return "OK", record
+
+
+def _keyword_enum(fmt: Any) -> list[str]:
+    """The keyword items' enum of a ``response_format`` (either schema shape), else []."""
+    if not isinstance(fmt, dict):
+        return []
+    schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema") or {}
+    try:
+        enum = schema["properties"]["keywords"]["items"].get("enum")
+    except (KeyError, TypeError, AttributeError):
+        return []
+    return [str(t) for t in enum] if isinstance(enum, list) else []
 
 
 def _styled_prose(prose: str, colour: str, style: str) -> str:

@@ -344,6 +344,8 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
         if vocabulary is not None:
             err.print(f"Vocabulary: {', '.join(map(repr, vocabulary.names))} "
                       f"({vocabulary.mode} mode)")
+            if pipeline.keyword_constraint is not None:
+                err.print(f"Keyword requests: {pipeline.keyword_constraint.describe()}")
         outcome, input_errors = await _execute(pipeline, inputs, recursive, skip_preflight,
                                                sink, collected)
     summary_failed = False

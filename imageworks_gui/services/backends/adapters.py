@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from imageworks_gui.services.backends.endpoints import base_url_for, default_port
 
-__all__ = ["ADAPTERS", "BackendAdapter", "adapter_for", "base_url_for", "error_message_from_body",
-           "flat_error_code", "root_url"]
+__all__ = ["ADAPTERS", "BackendAdapter", "SchemaStyle", "adapter_for", "base_url_for",
+           "error_message_from_body", "flat_error_code", "response_format_for", "root_url"]
+
+SchemaStyle = Literal["json_schema", "json_object_schema"]
+"""How a server takes a JSON schema on ``/v1/chat/completions``:
+
+``json_schema``: ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}``
+(OpenAI's structured outputs). ``json_object_schema``: ``{"type": "json_object", "schema":
+{...}}``, the only shape llama-cpp-python's server accepts (its ``response_format.type`` is
+``text`` or ``json_object``; a ``json_schema`` one fails with HTTP 500, a validation error,
+in 0.3.x); llama.cpp's own ``llama-server`` accepts it too and turns it into a grammar.
+"""
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,14 @@ class BackendAdapter:
     health_path: str
     start_hint: str
     supports_json_schema: bool = True
+    schema_style: SchemaStyle = "json_schema"
+    """The ``response_format`` shape that carries a schema (see ``SchemaStyle``). Each server
+    enforces it with constrained decoding, so an ``enum`` limits the answer to its values:
+    vLLM (xgrammar/guidance; ``structured_outputs: {"json": ...}`` is its native field,
+    ``guided_json`` was removed in 0.12), LMDeploy (PyTorch and TurboMind engines), LM Studio,
+    Ollama 0.5+ on ``/v1`` (its native ``/api/chat`` takes the schema as ``format``; the
+    client talks ``/v1`` only) and llama.cpp (see above). A server that accepts a schema and
+    ignores it is still safe: every answer is mapped onto the vocabulary afterwards."""
 
     def describe_start(self, entry_name: str) -> str:
         return f"start the {self.label} server for {entry_name!r} ({self.start_hint})"
@@ -33,7 +51,8 @@ ADAPTERS: dict[str, BackendAdapter] = {
     "lmdeploy": BackendAdapter("lmdeploy", "LMDeploy", default_port("lmdeploy"), "/v1/models",
                                "e.g. 'lmdeploy serve api_server MODEL --server-port 23333'"),
     "gguf": BackendAdapter("gguf", "llama.cpp", default_port("gguf"), "/health",
-                           "e.g. 'llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080'"),
+                           "e.g. 'llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080'",
+                           schema_style="json_object_schema"),
     "ollama": BackendAdapter("ollama", "Ollama", default_port("ollama"), "/api/version",
                              "e.g. 'ollama serve'"),
     "lmstudio": BackendAdapter("lmstudio", "LM Studio", default_port("lmstudio"), "/v1/models",
@@ -48,6 +67,16 @@ _GENERIC = BackendAdapter("openai", "OpenAI-compatible", 8000, "/v1/models",
 def adapter_for(backend: str) -> BackendAdapter:
     """The adapter of a registry ``backend`` string (a generic one for unknown strings)."""
     return ADAPTERS.get(backend.lower(), _GENERIC)
+
+
+def response_format_for(adapter: BackendAdapter, schema: dict[str, Any],
+                        name: str) -> dict[str, Any] | None:
+    """The ``response_format`` carrying ``schema`` in the adapter's shape (None: no schemas)."""
+    if not adapter.supports_json_schema:
+        return None
+    if adapter.schema_style == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
 
 
 def root_url(base_url: str) -> str:

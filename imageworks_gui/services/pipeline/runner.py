@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from imageworks_gui.core.keyword_constraint import plan_constraint
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
@@ -98,7 +99,10 @@ class TaggingPipeline:
         self.served_names = dict(served_names or {})
         self.profile = prompt_profile or load_prompt_profile(settings.tagging.prompt_profile)
         self.stages = [s for s in STAGES if s in stages]
-        self.max_keywords = max_keywords or settings.tagging.max_keywords
+        # An explicit limit beats the profile's keyword count, which beats the setting.
+        self.max_keywords = (max_keywords or self.profile.max_keywords
+                             or settings.tagging.max_keywords)
+        self.min_keywords = min(self.profile.min_keywords or 1, self.max_keywords)
         self.concurrency = concurrency
         self.journal_path = journal_path
         self.resume_journal = resume
@@ -106,7 +110,11 @@ class TaggingPipeline:
         self.grouper = grouper
         self.raw_preview = raw_preview
         self.backoff_base_s = backoff_base_s
-        self.vocabulary = vocabulary  # maps each photo's keywords before they are journaled
+        # Maps each photo's keywords (in the profile's language) before they are journaled.
+        self.vocabulary = vocabulary.for_language(self.profile.language) if vocabulary else None
+        self.keyword_constraint = plan_constraint(
+            vocabulary.mapper.vocabularies, vocabulary.mode, settings.vocabulary,
+            settings.tagging.banned_keywords) if vocabulary else None
         self.limits = EndpointLimits(settings.backend)
         self._bindings: dict[str, StageBinding] | None = None
         self._clients: dict[str, BackendClient] = {}
@@ -251,7 +259,8 @@ class TaggingPipeline:
             if stage == "keywords":
                 result.keywords = await run_keywords_stage(
                     client, prompt, image_url, self.max_keywords,
-                    self.settings.tagging.banned_keywords)
+                    self.settings.tagging.banned_keywords, min_keywords=self.min_keywords,
+                    constraint=self.keyword_constraint)
             else:
                 text = await run_text_stage(client, stage, prompt, image_url, **values)
                 setattr(result, stage, text)
@@ -282,7 +291,8 @@ class TaggingPipeline:
         log_event(log, "run_started", f"tagging run started ({', '.join(self.stages)})",
                   stages=self.stages, models={s: b.entry.name for s, b in bindings.items()},
                   journal=str(self.journal_path) if self.journal_path else None,
-                  resume=self.resume_journal)
+                  resume=self.resume_journal, keyword_constraint=self.keyword_constraint.kind
+                  if self.keyword_constraint is not None else None)
         done_index = completed_index(self.journal_path) if (
             self.journal_path and self.resume_journal) else {}
         journal = JournalWriter(self.journal_path, append=self.resume_journal) if (

@@ -5,20 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from imageworks_gui.core.keywords import (
-    KEYWORDS_JSON_SCHEMA,
-    KeywordParseError,
-    keywords_from_answer,
-)
+from imageworks_gui.core.keyword_constraint import KeywordConstraint
+from imageworks_gui.core.keywords import KeywordParseError, keywords_from_answer
 from imageworks_gui.core.prompts import StagePrompt
 from imageworks_gui.core.prose import ProseError, prose_from_answer
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendRequestError
-
-KEYWORDS_RESPONSE_FORMAT: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {"name": "keywords", "schema": KEYWORDS_JSON_SCHEMA},
-}
+from imageworks_gui.services.pipeline.constrain import keyword_request, with_hint
 
 
 class StageError(Exception):
@@ -43,8 +36,10 @@ def _snippet(text: str) -> str:
 
 
 async def _ask(client: BackendClient, prompt: StagePrompt, image_url: str,
-               response_format: dict[str, Any] | None = None, **values: object) -> str:
-    result = await client.chat(stage_messages(prompt, image_url, **values),
+               response_format: dict[str, Any] | None = None, hint: str = "",
+               **values: object) -> str:
+    messages = with_hint(stage_messages(prompt, image_url, **values), hint)
+    result = await client.chat(messages,
                                max_tokens=prompt.max_tokens, temperature=prompt.temperature,
                                top_p=prompt.top_p, response_format=response_format)
     return result.text
@@ -68,18 +63,24 @@ async def run_text_stage(client: BackendClient, stage: str, prompt: StagePrompt,
 
 
 async def run_keywords_stage(client: BackendClient, prompt: StagePrompt, image_url: str,
-                             max_keywords: int, banned: Iterable[str]) -> list[str]:
+                             max_keywords: int, banned: Iterable[str], *,
+                             min_keywords: int = 1,
+                             constraint: KeywordConstraint | None = None) -> list[str]:
     """Keywords as structured JSON when the backend supports it, parsed leniently otherwise.
 
-    A server that refuses ``response_format`` (HTTP 400) is asked once more without it.
+    With a ``constraint`` the schema's keyword items are an enum of vocabulary terms (when it
+    has one) and the prompt lists the terms (``pipeline.constrain``). A server that refuses
+    ``response_format`` (HTTP 400) is asked once more without it.
     """
-    fmt = KEYWORDS_RESPONSE_FORMAT if client.adapter.supports_json_schema else None
+    request = keyword_request(client.adapter, max_keywords, min_keywords, constraint)
+    fmt, counts = request.response_format, {"max_keywords": request.max_keywords,
+                                            "min_keywords": request.min_keywords}
     try:
-        text = await _ask(client, prompt, image_url, fmt, max_keywords=max_keywords)
+        text = await _ask(client, prompt, image_url, fmt, request.hint, **counts)
     except BackendRequestError:
         if fmt is None:
             raise
-        text = await _ask(client, prompt, image_url, None, max_keywords=max_keywords)
+        text = await _ask(client, prompt, image_url, None, request.hint, **counts)
     try:
         return keywords_from_answer(text, max_count=max_keywords, banned=banned)
     except KeywordParseError as exc:
