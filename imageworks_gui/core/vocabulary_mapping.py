@@ -89,6 +89,8 @@ class VocabularyMapper:
             for term in vocabulary.assignable_terms():
                 self._index(order, vocabulary.name, term)
         self._choices = list(self._folded)
+        self._containers = {v.name: {t.path for t in v.terms if not t.assignable}
+                            for v in self.vocabularies}
 
     def _index(self, order: int, vocabulary: str, term: VocabularyTerm) -> None:
         def candidate(kind: int, matched: str) -> _Candidate:
@@ -115,11 +117,11 @@ class VocabularyMapper:
         for method, table in (("exact", self._exact), ("synonym", self._synonym)):
             found = table.get(keyword)
             if found:
-                return _hit(proposed, method, 100.0, found)
+                return self._hit(proposed, method, 100.0, found)
         folded = fold(keyword)
         found = self._folded.get(folded)
         if found:
-            return _hit(proposed, "normalized", 100.0, found)
+            return self._hit(proposed, "normalized", 100.0, found)
         if self._choices and folded:
             matches = process.extract(folded, self._choices, scorer=fuzz.ratio,
                                       score_cutoff=self.fuzzy_threshold, limit=None)
@@ -127,23 +129,26 @@ class VocabularyMapper:
                 best = max(score for _, score, _ in matches)
                 tied = [c for key, score, _ in matches if score == best
                         for c in self._folded[key]]
-                return _hit(proposed, "fuzzy", round(float(best), 1), tied)
+                return self._hit(proposed, "fuzzy", round(float(best), 1), tied)
         return _new(proposed, keyword)
 
     def map_all(self, proposed: Iterable[str]) -> list[KeywordMapping]:
         """Mappings of every proposed keyword, in order."""
         return [self.map(keyword) for keyword in proposed]
 
-
-def _hit(proposed: str, method: MatchMethod, score: float,
-         candidates: list[_Candidate]) -> KeywordMapping:
-    ordered = sorted(candidates, key=lambda c: c.rank)
-    best = ordered[0]
-    others = tuple(dict.fromkeys(c.term.lr_path for c in ordered[1:]
-                                 if c.term.path != best.term.path))
-    return KeywordMapping(proposed=proposed, keyword=best.term.name, method=method,
-                          score=score, path=best.term.path, vocabulary=best.vocabulary,
-                          matched=best.matched, alternatives=others)
+    def _hit(self, proposed: str, method: MatchMethod, score: float,
+             candidates: list[_Candidate]) -> KeywordMapping:
+        ordered = sorted(candidates, key=lambda c: c.rank)
+        best = ordered[0]
+        others = tuple(dict.fromkeys(c.term.lr_path for c in ordered[1:]
+                                     if c.term.path != best.term.path))
+        path = best.term.path
+        boxes = self._containers.get(best.vocabulary, set())
+        containers = tuple(LR_SEPARATOR.join(path[:d]) for d in range(1, len(path))
+                           if path[:d] in boxes)
+        return KeywordMapping(proposed=proposed, keyword=best.term.name, method=method,
+                              score=score, path=path, vocabulary=best.vocabulary,
+                              matched=best.matched, alternatives=others, containers=containers)
 
 
 def _new(proposed: str, keyword: str) -> KeywordMapping:
