@@ -15,7 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from imageworks_gui.core.metadata_tags import clean_line, fold
-from imageworks_gui.core.vocabulary import DIGIKAM_SEPARATOR, LR_SEPARATOR, KeywordMapping
+from imageworks_gui.core.vocabulary import (
+    DIGIKAM_SEPARATOR,
+    LR_SEPARATOR,
+    KeywordMapping,
+    term_problem,
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,9 @@ def proposal_keywords(keywords: Iterable[str], mappings: Sequence[KeywordMapping
     a hand-edited results file still works: removed keywords drop their path, added ones
     stay flat (or are paths already when written ``A|B``).
     """
-    pending = [m for m in mappings or () if m.path and m.method not in ("new", "refused")]
+    # A hand-edited mapping whose path would split differently ("a|b" as one level) is unused.
+    pending = [m for m in mappings or () if m.path and m.method not in ("new", "refused")
+               and not any(term_problem(level) for level in m.path)]
     out: list[str] = []
     containers: list[str] = []
     for keyword in keywords:

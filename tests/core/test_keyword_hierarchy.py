@@ -148,6 +148,11 @@ def test_hand_edited_results_keep_working_without_or_beside_the_mapping():
                             path=("Friends", "Anna")),
              KeywordMapping(proposed="x|y", keyword="", method="refused", reason="split")]
     assert proposal_keywords(["Anna", "Anna"], twice)[0] == ["Family|Anna", "Friends|Anna"]
+    # A hand-edited path with "|" inside a level, or an empty level, is not trusted.
+    edited = [KeywordMapping(proposed="owl", keyword="Owl", method="exact",
+                             path=("Birds|Night", "Owl")),
+              KeywordMapping(proposed="kite", keyword="kite", method="exact", path=("", "kite"))]
+    assert proposal_keywords(["Owl", "kite"], edited) == (["Owl", "kite"], [])
 
 
 def test_review_approval_writes_the_mapped_paths_of_kept_keywords_only():
