@@ -99,3 +99,27 @@ def test_check_shows_the_hierarchy_each_program_will_read(photos, tmp_path):
         assert "digiKam:TagsList: 東京, Tree, People/Family/Anna" in line
     assert "planned: XMP-digiKam:TagsList: + 東京, Tree, People/Family/Anna" in output
     assert "! lost" not in output
+
+
+def test_check_shows_the_tags_digikam_immich_and_darktable_list(photos):
+    photo = ph.xmp_only(photos, "flat.jpg")
+    code, output = invoke("check", photo, "--keyword", "Animals|Birds/Owls|Heron")
+    assert code == 0, output
+    lines = output.splitlines()
+    before = [line for line in lines if line.strip().startswith("before:")]
+    after = [line for line in lines if line.strip().startswith("after:")]
+    # Before: both read dc:subject; after: the new lr:hierarchicalSubject, which holds them all
+    # (no TagsList: it would split "Birds/Owls"), so nothing disappears from either.
+    assert [line.endswith("shows as tags: 東京, Tree") for line in before] == [False, True, True]
+    assert after[1].endswith("shows as tags: 東京, Tree, Animals/Birds|Owls/Heron")  # Immich
+    assert after[2].endswith("shows as tags: 東京, Tree, Animals|Birds/Owls|Heron")  # darktable
+    assert "digiKam:TagsList not created" in output and "! lost" not in output
+
+
+def test_check_flags_keywords_a_program_would_stop_showing():
+    from imageworks_gui.services.metadata.compat import ProgramView, _lost
+
+    old = ProgramView(program="darktable", reads="x", keywords=["a", "b"], shows=["a", "b"])
+    new = ProgramView(program="darktable", reads="x", keywords=["a", "b", "c"],
+                      hierarchical=["X|c"], shows=["X/c"])
+    assert _lost([old], [new]) == ["darktable would no longer show the keywords: a, b"]
