@@ -39,11 +39,6 @@ class KeywordPath:
     def is_path(self) -> bool:
         return len(self.levels) > 1
 
-    @property
-    def lr(self) -> str:
-        """As written to ``lr:hierarchicalSubject``."""
-        return LR_SEPARATOR.join(self.levels)
-
     def flat(self, ancestors: bool) -> list[str]:
         """The flat keywords it stands for: the leaf, after its ancestors when ``ancestors``."""
         if not ancestors:
