@@ -108,7 +108,16 @@ class VocabularyMapper:
             self._folded.setdefault(fold(synonym), []).append(entry)
 
     def map(self, proposed: str) -> KeywordMapping:
-        """The mapping of one proposed keyword (see the module docstring for the steps)."""
+        """The mapping of one proposed keyword (see the module docstring for the steps), with
+        the ancestors of its term that are containers."""
+        mapping = self._map(proposed)
+        boxes = self._containers.get(mapping.vocabulary or "", set())
+        path = mapping.path
+        containers = tuple(LR_SEPARATOR.join(path[:depth]) for depth in range(1, len(path))
+                           if path[:depth] in boxes)
+        return mapping.model_copy(update={"containers": containers}) if containers else mapping
+
+    def _map(self, proposed: str) -> KeywordMapping:
         keyword = normalise_keyword(proposed)
         problem = term_problem(keyword) if keyword else "a keyword cannot be empty"
         if problem is not None and LR_SEPARATOR not in keyword:
@@ -117,11 +126,11 @@ class VocabularyMapper:
         for method, table in (("exact", self._exact), ("synonym", self._synonym)):
             found = table.get(keyword)
             if found:
-                return self._hit(proposed, method, 100.0, found)
+                return _hit(proposed, method, 100.0, found)
         folded = fold(keyword)
         found = self._folded.get(folded)
         if found:
-            return self._hit(proposed, "normalized", 100.0, found)
+            return _hit(proposed, "normalized", 100.0, found)
         if self._choices and folded:
             matches = process.extract(folded, self._choices, scorer=fuzz.ratio,
                                       score_cutoff=self.fuzzy_threshold, limit=None)
@@ -129,26 +138,23 @@ class VocabularyMapper:
                 best = max(score for _, score, _ in matches)
                 tied = [c for key, score, _ in matches if score == best
                         for c in self._folded[key]]
-                return self._hit(proposed, "fuzzy", round(float(best), 1), tied)
+                return _hit(proposed, "fuzzy", round(float(best), 1), tied)
         return _new(proposed, keyword)
 
     def map_all(self, proposed: Iterable[str]) -> list[KeywordMapping]:
         """Mappings of every proposed keyword, in order."""
         return [self.map(keyword) for keyword in proposed]
 
-    def _hit(self, proposed: str, method: MatchMethod, score: float,
-             candidates: list[_Candidate]) -> KeywordMapping:
-        ordered = sorted(candidates, key=lambda c: c.rank)
-        best = ordered[0]
-        others = tuple(dict.fromkeys(c.term.lr_path for c in ordered[1:]
-                                     if c.term.path != best.term.path))
-        path = best.term.path
-        boxes = self._containers.get(best.vocabulary, set())
-        containers = tuple(LR_SEPARATOR.join(path[:d]) for d in range(1, len(path))
-                           if path[:d] in boxes)
-        return KeywordMapping(proposed=proposed, keyword=best.term.name, method=method,
-                              score=score, path=path, vocabulary=best.vocabulary,
-                              matched=best.matched, alternatives=others, containers=containers)
+
+def _hit(proposed: str, method: MatchMethod, score: float,
+         candidates: list[_Candidate]) -> KeywordMapping:
+    ordered = sorted(candidates, key=lambda c: c.rank)
+    best = ordered[0]
+    others = tuple(dict.fromkeys(c.term.lr_path for c in ordered[1:]
+                                 if c.term.path != best.term.path))
+    return KeywordMapping(proposed=proposed, keyword=best.term.name, method=method,
+                          score=score, path=best.term.path, vocabulary=best.vocabulary,
+                          matched=best.matched, alternatives=others)
 
 
 def _new(proposed: str, keyword: str) -> KeywordMapping:
