@@ -5,7 +5,9 @@ Writes the same keywords to N JPEGs twice in one run:
     back, fsync, atomic rename), and
   * baseline: what the original did, a new ``exiftool`` process to read each file and another
     to write it.
-Prints files/s for both and the ratio. ``--quick`` runs a small sample for smoke checks.
+Prints files/s for both and the ratio. ``--quick`` runs a small sample for smoke checks;
+``--hierarchy`` proposes vocabulary paths (``A|B|C``, one under a container), so the pool run
+also writes ``lr:hierarchicalSubject`` and ``digiKam:TagsList``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from imageworks_gui.core.metadata import Proposal
 from imageworks_gui.services.metadata import ExifToolPool, MetadataWriter
 
 KEYWORDS = ["tree", "café", "Zürich", "東京", "sunset", "river"]
+HIERARCHY = ["Places|Europe|Zürich", "Animals|Birds|Grey heron", "People|Family|Anna", "tree",
+             "café", "東京"]
+CONTAINERS = ["People"]
 
 
 def make_jpegs(folder: Path, count: int) -> list[Path]:
@@ -45,12 +50,14 @@ def make_jpegs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def run_pool(paths: list[Path], workers: int | None) -> float:
+def run_pool(paths: list[Path], workers: int | None, hierarchy: bool = False) -> float:
+    keywords, containers = (HIERARCHY, CONTAINERS) if hierarchy else (KEYWORDS, [])
     with ExifToolPool(size=workers) as pool:
         writer = MetadataWriter(pool)
         pool.execute(["-ver"])  # process start-up is a one-off cost, not per file
         start = time.perf_counter()
-        result = writer.write_batch([Proposal(path=str(p), keywords=KEYWORDS) for p in paths])
+        result = writer.write_batch([Proposal(path=str(p), keywords=keywords,
+                                              containers=containers) for p in paths])
         elapsed = time.perf_counter() - start
     bad = [o for o in result.outcomes if o.status != "written"]
     if bad:
@@ -74,6 +81,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sample (smoke check)")
     parser.add_argument("--files", type=int, default=None, help="files for the pool run")
     parser.add_argument("--workers", type=int, default=None, help="ExifTool processes")
+    parser.add_argument("--hierarchy", action="store_true",
+                        help="propose keyword paths (writes both hierarchy fields too)")
     args = parser.parse_args()
     count = args.files or (40 if args.quick else 500)
     baseline_count = max(5, count // 10) if args.quick else count
@@ -81,7 +90,7 @@ def main() -> None:
         os.environ.setdefault("IMAGEWORKS_DATA_DIR", str(Path(tmp) / "data"))
         ours = make_jpegs(Path(tmp) / "pool", count)
         theirs = make_jpegs(Path(tmp) / "spawn", baseline_count)
-        pool_s = run_pool(ours, args.workers)
+        pool_s = run_pool(ours, args.workers, args.hierarchy)
         spawn_s = run_spawning(theirs)
     pool_rate = count / pool_s
     spawn_rate = baseline_count / spawn_s

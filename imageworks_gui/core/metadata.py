@@ -211,6 +211,9 @@ class Proposal(BaseModel):
     alt_text: str | None = None
     keywords: list[str] = Field(default_factory=list)
     """Keywords to add; ``A|B|C`` is a hierarchical keyword."""
+    containers: list[str] = Field(default_factory=list)
+    """Ancestor paths of those keywords (``People``, ``People|Family``) that are containers:
+    written in the hierarchy fields, never as flat keywords."""
     overwrite_title: bool = False
     overwrite_description: bool = False
     provenance: Provenance | None = None

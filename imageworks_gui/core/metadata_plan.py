@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePath
 
+from imageworks_gui.core.keyword_paths import (
+    DIGIKAM_SEPARATOR,
+    KeywordPath,
+    parse_keywords,
+    respell,
+    split_levels,
+)
 from imageworks_gui.core.metadata import (
     ChangePlan,
     PhotoMetadata,
@@ -13,6 +20,7 @@ from imageworks_gui.core.metadata import (
     TagEdit,
     _union,
 )
+from imageworks_gui.core.metadata_hierarchy import hierarchy_edits
 from imageworks_gui.core.metadata_tags import (
     IPTC_CAPTION_MAX_BYTES,
     IPTC_KEYWORD_MAX_BYTES,
@@ -51,19 +59,6 @@ def _add(tag: str, before: TagValue, items: list[str]) -> TagEdit | None:
 
 def _set(tag: str, before: TagValue, after: TagValue) -> TagEdit | None:
     return None if before == after else TagEdit(tag=tag, mode="set", before=before, after=after)
-
-
-def _split_keywords(keywords: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Proposed keywords -> (flat keywords, explicit ``A|B`` paths); path components are flat."""
-    flat: list[str] = []
-    paths: list[str] = []
-    for raw in keywords:
-        parts = [clean_line(part) for part in raw.split("|")]
-        parts = [part for part in parts if part]
-        flat.extend(parts)
-        if len(parts) > 1:
-            paths.append("|".join(parts))
-    return flat, paths
 
 
 def latin_safe(text: str) -> bool:
@@ -225,20 +220,28 @@ def plan_changes(
 
     subject = as_list(values.get(Tag.SUBJECT))
     iptc = as_list(values.get(Tag.IPTC_KEYWORDS))
-    hierarchical = as_list(values.get(Tag.HIERARCHICAL))
-    tags_list = as_list(values.get(Tag.TAGS_LIST))
-    flat, paths = _split_keywords(proposal.keywords)
+    carried = raw.carried_values() if original.is_raw and not original.target_exists else {}
+    lr_have = [*as_list(values.get(Tag.HIERARCHICAL)), *raw.hierarchical]
+    dk_have = [*as_list(values.get(Tag.TAGS_LIST)), *raw.tags_list]
+    paths = respell(parse_keywords(proposal.keywords, proposal.containers),
+                    [*map(split_levels, lr_have),
+                     *(split_levels(t, DIGIKAM_SEPARATOR) for t in dk_have)])
+    ancestors = settings.write_ancestor_keywords
+    flat = [keyword for path in paths for keyword in path.flat(ancestors)]
     known_leaves = [*subject, *iptc, *raw.keywords,
-                    *(p.rsplit("|", 1)[-1] for p in [*hierarchical, *raw.hierarchical]),
-                    *(t.rsplit("/", 1)[-1] for t in tags_list)]
+                    *(p.rsplit("|", 1)[-1] for p in lr_have),
+                    *(t.rsplit("/", 1)[-1] for t in dk_have)]
     flat = _spelling(known_leaves, flat)
     new_flat = _missing(known_leaves, flat)
+    in_paths = {_fold(level) for path in paths if path.is_path for level in path.levels}
     prefix = clean_line(settings.hierarchy_prefix or "").strip("|")
     if prefix and new_flat:
         # Only new keywords go under the prefix (e.g. AI|tree); the prefix is a keyword too.
-        in_paths = {_fold(part) for p in paths for part in p.split("|")}
-        paths += [f"{prefix}|{k}" for k in new_flat if _fold(k) not in in_paths]
-        flat.insert(0, prefix)
+        paths += [KeywordPath((prefix, k)) for k in new_flat if _fold(k) not in in_paths]
+        if ancestors:
+            flat.insert(0, prefix)
+        in_paths.add(_fold(prefix))
+        in_paths.update(_fold(k) for k in new_flat)
     # IPTC-only legacy keywords are copied into XMP so XMP-first readers still see them, but
     # only where MWG says IPTC is current (no digest, and XMP holds no keywords yet).
     legacy = iptc if original.merges_iptc_keywords else []
@@ -251,16 +254,8 @@ def plan_changes(
                          "bytes: written to XMP only, left out of IPTC Keywords")
         fits = [k for k in iptc_new if k not in too_long and blocks.iptc_value(k, "keyword")]
         edits.append(_add(Tag.IPTC_KEYWORDS, values.get(Tag.IPTC_KEYWORDS), fits))
-    edits.append(_add(Tag.HIERARCHICAL, values.get(Tag.HIERARCHICAL),
-                      _missing(hierarchical, paths)))
-    carried = raw.carried_values() if original.is_raw and not original.target_exists else {}
-    if tags_list or carried.get(Tag.TAGS_LIST):
-        # digiKam keeps full paths ("AI/tree"); plain keywords go in as they are.
-        in_paths = {_fold(part) for p in paths for part in p.split("|")}
-        wanted = [p.replace("|", "/") for p in paths]
-        wanted += [k for k in new_flat if _fold(k) not in in_paths]
-        edits.append(_add(Tag.TAGS_LIST, values.get(Tag.TAGS_LIST),
-                          _missing([*tags_list, *as_list(carried.get(Tag.TAGS_LIST))], wanted)))
+    singles = [k for k in new_flat if _fold(k) not in in_paths]
+    edits += hierarchy_edits(values, carried, original.keywords, paths, singles, notes)
 
     content = [edit for edit in edits if edit is not None]
     if content and original.is_raw:

@@ -13,10 +13,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imageworks_gui.core.keyword_paths import proposal_keywords
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.prose import decode_escapes
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.core.vocabulary import KeywordMapping
 
 ReviewState = Literal["untagged", "queued", "proposed", "approved", "rejected", "written", "failed"]
 
@@ -83,6 +85,8 @@ class PhotoReview(BaseModel):
     """Write batch that wrote this photo (for undo)."""
     written_keywords: list[str] = Field(default_factory=list)
     """Keywords the last write added to the photo."""
+    keyword_mapping: list[KeywordMapping] = Field(default_factory=list)
+    """How the result's keywords were mapped onto vocabularies (their full paths)."""
 
     # -- derived views --------------------------------------------------------------------------
     @property
@@ -190,6 +194,7 @@ def apply_result(review: PhotoReview, result: TagResult) -> PhotoReview:
         proposed_title=(result.caption or "").strip() or None,
         proposed_description=(result.description or "").strip() or None,
         proposed_keywords=_dedupe(result.keywords),
+        keyword_mapping=list(result.keyword_mapping or []),
         rejected_keywords=[], added_keywords=[],
         title_edited=False, description_edited=False,
         error=result.error_message or None,
@@ -351,13 +356,15 @@ def to_proposal(review: PhotoReview, written_at: str | None = None) -> Proposal:
     provenance = Provenance.from_stage_models(
         review.models, tagged_at=review.tagged_at, written_at=written_at,
         prompt_profile=review.prompt_profile, prompt_sha256=review.prompt_sha256)
+    keywords, containers = proposal_keywords(review.accepted_keywords, review.keyword_mapping)
     # A literal "\u00e9" (from a proposal saved before answers were checked) is never written.
     return Proposal(
         path=review.path,
         title=decode_escapes(review.final_title) if review.final_title else None,
         description=decode_escapes(review.final_description) if review.final_description
         else None,
-        keywords=review.accepted_keywords,
+        keywords=keywords,
+        containers=containers,
         overwrite_title=review.title_edited,
         overwrite_description=review.description_edited,
         provenance=provenance,

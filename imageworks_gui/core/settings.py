@@ -69,6 +69,9 @@ class MetadataSettings(BaseModel):
     IMG_1.CR2.xmp instead (per_file), or write nothing and say why (refuse)."""
     hierarchy_prefix: str | None = None
     """When set (e.g. "AI"), keywords are also written as PREFIX|keyword hierarchical keywords."""
+    write_ancestor_keywords: bool = True
+    """A hierarchical keyword's ancestors also go to dc:subject and IPTC Keywords (as
+    Lightroom's export does); containers never do."""
     write_provenance: bool = True
     overwrite_title: bool = False
     overwrite_description: bool = False

@@ -199,6 +199,9 @@ class KeywordMapping(BaseModel):
     """The vocabulary name or synonym that matched."""
     alternatives: tuple[str, ...] = ()
     """Other candidates at the same step, as ``A|B|C`` paths, best first."""
+    containers: tuple[str, ...] = ()
+    """Ancestors of ``path`` that are containers (``People`` or ``People|Family``): written in
+    the hierarchy, never as flat keywords (Lightroom's Include on Export off)."""
     reason: str | None = None
 
     @property

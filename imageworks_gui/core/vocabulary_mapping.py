@@ -112,6 +112,8 @@ class VocabularyMapper:
             for term in vocabulary.assignable_terms():
                 self._index(order, vocabulary.name, term)
         self._choices = list(self._folded)
+        self._containers = {v.name: {t.path for t in v.terms if not t.assignable}
+                            for v in self.vocabularies}
 
     def _index(self, order: int, vocabulary: str, term: VocabularyTerm) -> None:
         def candidate(kind: int, matched: str) -> _Candidate:
@@ -131,7 +133,16 @@ class VocabularyMapper:
                 self._folded.setdefault(key, []).append(entry)
 
     def map(self, proposed: str) -> KeywordMapping:
-        """The mapping of one proposed keyword (see the module docstring for the steps)."""
+        """The mapping of one proposed keyword (see the module docstring for the steps), with
+        the ancestors of its term that are containers."""
+        mapping = self._map(proposed)
+        boxes = self._containers.get(mapping.vocabulary or "", set())
+        path = mapping.path
+        containers = tuple(LR_SEPARATOR.join(path[:depth]) for depth in range(1, len(path))
+                           if path[:depth] in boxes)
+        return mapping.model_copy(update={"containers": containers}) if containers else mapping
+
+    def _map(self, proposed: str) -> KeywordMapping:
         keyword = normalise_keyword(proposed)
         problem = term_problem(keyword) if keyword else "a keyword cannot be empty"
         if problem is not None and LR_SEPARATOR not in keyword:

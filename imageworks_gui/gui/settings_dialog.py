@@ -51,6 +51,9 @@ _LABELS = {
                           "instead; refuse writes nothing and says why"),
     "hierarchy_prefix": ("Hierarchy prefix", "When set (e.g. AI), keywords are also written "
                          "as PREFIX|keyword"),
+    "write_ancestor_keywords": ("Write parent keywords", "A hierarchical keyword's parents "
+                                "also go to dc:subject and IPTC Keywords, as Lightroom's export "
+                                "does (containers never)"),
     "write_provenance": ("Record provenance", "Write which model and prompt made each keyword"),
     "overwrite_title": ("Overwrite existing titles", ""),
     "overwrite_description": ("Overwrite existing descriptions", ""),

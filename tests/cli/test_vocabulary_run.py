@@ -64,7 +64,7 @@ def test_suggest_mode_maps_onto_terms_keeps_new_ones_and_journals_how(setup):
     assert line["keyword_mapping"][0] == {
         "proposed": "red", "keyword": "Red", "method": "normalized", "score": 100.0,
         "path": ["Colours", "Red"], "vocabulary": "[bold]IMG é", "matched": "Red",
-        "alternatives": []}
+        "alternatives": [], "containers": ["Colours"]}
 
 
 def test_strict_mode_keeps_vocabulary_terms_only(setup):

@@ -52,6 +52,8 @@ REFUSED: dict[str, str] = {
 TITLE = "Rivière au crépuscule"
 DESCRIPTION = "Première ligne : café, Zürich\nZweite Zeile — 東京の夕暮れ"
 NEW_KEYWORDS = ["Rivière", "東京", "Zürich", "rivière"]
+HIERARCHY = "Orte|Flüsse|Rivière"
+"""A vocabulary path whose root is a container: in both hierarchy fields, never flat."""
 
 ENTRIES = corpus.entries()
 
@@ -112,6 +114,8 @@ def fixed_png_order(tag: str, before: dict[str, object], after: dict[str, object
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+LR = "{http://ns.adobe.com/lightroom/1.0/}"
+DIGIKAM = "{http://www.digikam.org/ns/1.0/}"
 
 
 def second_reader(path: Path) -> dict[str, object]:
@@ -127,8 +131,11 @@ def second_reader(path: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     if packet:
         root = ElementTree.fromstring(packet.decode("utf-8").strip("\x00 \n"))
-        for node in root.iter(f"{DC}subject"):
-            out["Xmp.dc.subject"] = [li.text for li in node.iter(f"{RDF}li")]
+        for key, name in (("Xmp.dc.subject", f"{DC}subject"),
+                          ("Xmp.lr.hierarchicalSubject", f"{LR}hierarchicalSubject"),
+                          ("Xmp.digiKam.TagsList", f"{DIGIKAM}TagsList")):
+            for node in root.iter(name):
+                out[key] = [li.text for li in node.iter(f"{RDF}li")]
         for node in root.iter(f"{DC}description"):
             out["Xmp.dc.description"] = next(li.text for li in node.iter(f"{RDF}li"))
     return out
@@ -170,8 +177,8 @@ def test_corpus_file_write_keeps_everything_and_undo_restores_it(
         else []
     writer = MetadataWriter(pool, tmp_path / "journal")
     outcome = writer.write(photo, Proposal(path=str(photo), title=TITLE, description=DESCRIPTION,
-                                           keywords=[*NEW_KEYWORDS, *variant],
-                                           overwrite_title=True))
+                                           keywords=[*NEW_KEYWORDS, HIERARCHY, *variant],
+                                           containers=["Orte"], overwrite_title=True))
     if item.name in REFUSED:
         assert outcome.status == "error", outcome
         assert REFUSED[item.name] in (outcome.reason or ""), outcome.reason
@@ -210,8 +217,19 @@ def test_corpus_file_write_keeps_everything_and_undo_restores_it(
         for keyword in iptc:  # one spelling per keyword in IPTC and XMP
             assert keyword in subject or fold(keyword) not in folded, (keyword, subject)
 
+    hierarchical = as_list(after.get(Tag.HIERARCHICAL))
+    tags_list = as_list(after.get(Tag.TAGS_LIST))
+    for tag, values, path in ((Tag.HIERARCHICAL, hierarchical, HIERARCHY),
+                              (Tag.TAGS_LIST, tags_list, HIERARCHY.replace("|", "/"))):
+        old = as_list(before.get(tag))
+        assert values[:len(old)] == old and path in values and "東京" in values, values
+    assert "Flüsse" in subject and ("Orte" in subject) == ("Orte" in as_list(
+        before.get(Tag.SUBJECT)))
+
     second = second_reader(photo)
     assert second.get("Xmp.dc.subject") == subject
+    assert second.get("Xmp.lr.hierarchicalSubject") == hierarchical
+    assert second.get("Xmp.digiKam.TagsList") == tags_list
     assert second.get("Xmp.dc.description") == (None if kept else description)
 
     undone = writer.undo(str(writer.journal.list_batches()[0].batch_id))

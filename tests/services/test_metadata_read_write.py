@@ -121,7 +121,9 @@ def test_darktable_sidecar_is_updated_in_place_with_its_history(photos, writer):
     assert second["Xmp.darktable.history_end"] == "2"
     assert second["Xmp.xmp.Rating"] == "3"
     assert second["Xmp.dc.subject"] == ["Zürich", "darktable|format|nef", "tree", "café", "東京"]
-    assert second["Xmp.lr.hierarchicalSubject"] == ["Places|Zürich"]
+    # darktable imports only lr:hierarchicalSubject when a sidecar has it: the new keywords go
+    # there too (one level each), or darktable would never show them.
+    assert second["Xmp.lr.hierarchicalSubject"] == ["Places|Zürich", "tree", "café", "東京"]
 
 
 @pytest.mark.parametrize(("style", "expected"), [("adobe", "IMG_9.ARW"), ("darktable", "")])
@@ -182,7 +184,9 @@ def test_hierarchy_prefix_writes_lightroom_paths(photos, pool):
     writer = MetadataWriter(pool, settings=MetadataSettings(hierarchy_prefix="AI"))
     assert writer.write(photo, proposal(photo, keywords=["dog"])).status == "written"
     values = ph.tags(photo, "XMP-lr:HierarchicalSubject", "XMP-dc:Subject")
-    assert values["XMP-lr:HierarchicalSubject"] == ["AI|dog"]
+    # A new lr:hierarchicalSubject also holds the photo's own keywords (one level each):
+    # darktable, and digiKam without a TagsList, read only this field once it exists.
+    assert values["XMP-lr:HierarchicalSubject"] == ["東京", "Tree", "AI|dog"]
     assert values["XMP-dc:Subject"] == ["東京", "Tree", "AI", "dog"]
 
 

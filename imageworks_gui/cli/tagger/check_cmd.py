@@ -71,6 +71,8 @@ def _values(view: ProgramView) -> str:
         parts.append(f"lr:hierarchicalSubject: {', '.join(view.hierarchical)}")
     if view.tags_list:
         parts.append(f"digiKam:TagsList: {', '.join(view.tags_list)}")
+    if view.shows:
+        parts.append(f"shows as tags: {', '.join(view.shows)}")
     return safe("; ".join(parts))
 
 

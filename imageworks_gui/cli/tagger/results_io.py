@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from imageworks_gui.core.keyword_paths import proposal_keywords
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.tagging import JournalError, TagResult, from_journal_line
 
@@ -122,11 +123,14 @@ def proposal_from_result(result: TagResult, path: Path, written_at: str | None =
         result.models, tagged_at=result.finished_at,
         written_at=written_at or datetime.now(UTC).isoformat(timespec="seconds"),
         prompt_profile=result.prompt_profile, prompt_sha256=result.prompt_sha256)
+    # Keywords mapped onto a vocabulary are written with their full path (and its containers).
+    keywords, containers = proposal_keywords(result.keywords, result.keyword_mapping)
     return Proposal(
         path=str(path),
         title=result.caption,
         description=result.description,
-        keywords=list(result.keywords),
+        keywords=keywords,
+        containers=containers,
         overwrite_title=_flag(result, "overwrite_title"),
         overwrite_description=_flag(result, "overwrite_description"),
         provenance=provenance,

@@ -8,6 +8,7 @@ report can never disagree with what writing would do. The photo's folder is neve
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -54,6 +55,30 @@ class ProgramView(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     hierarchical: list[str] = Field(default_factory=list)
     tags_list: list[str] = Field(default_factory=list)
+    shows: list[str] = Field(default_factory=list)
+    """The keywords the program lists, from the one field it reads them from (see
+    ``TAG_SOURCES``); empty for Lightroom, which merges them all."""
+
+
+TAG_SOURCES: dict[str, tuple[str, ...]] = {
+    "digiKam / Immich": (Tag.TAGS_LIST, Tag.HIERARCHICAL, "MWG:Keywords"),
+    "darktable": (Tag.HIERARCHICAL, "MWG:Keywords"),
+}
+"""The first field with values is the only one these programs take keywords from (digiKam's
+and Immich's tag readers, darktable's XMP import)."""
+
+
+def _shown(program: str, view: ProgramView) -> list[str]:
+    values = {Tag.TAGS_LIST: view.tags_list, Tag.HIERARCHICAL: view.hierarchical,
+              "MWG:Keywords": view.keywords}
+    for source in TAG_SOURCES.get(program, ()):
+        if values[source]:
+            if source == Tag.HIERARCHICAL and program.startswith("digiKam"):
+                # As Immich converts it: a '/' inside a level is kept (as '|'); digiKam splits it.
+                return ["/".join(level.replace("/", "|") for level in v.split("|"))
+                        for v in values[source]]
+            return list(values[source])
+    return []
 
 
 class CheckReport(BaseModel):
@@ -120,10 +145,12 @@ def _view(pool: ExifToolPool, program: str, reads: str, files: list[Path]) -> Pr
     def first_text(*tags: str) -> str | None:
         return next((t for r in records if (t := _text(r, *tags))), None)
 
-    return ProgramView(
+    view = ProgramView(
         program=program, reads=reads, title=first_text(Tag.TITLE, Tag.IPTC_TITLE),
         description=first_text("MWG:Description"), keywords=first_list("MWG:Keywords"),
         hierarchical=first_list(Tag.HIERARCHICAL), tags_list=first_list(Tag.TAGS_LIST))
+    view.shows = _shown(program, view)
+    return view
 
 
 def program_views(pool: ExifToolPool, photo: Path, settings: MetadataSettings
@@ -188,12 +215,14 @@ def _cut_short(edits: list[TagEdit]) -> list[str]:
 def _lost(before: list[ProgramView], after: list[ProgramView]) -> list[str]:
     lost: list[str] = []
     for old, new in zip(before, after, strict=True):
-        for label in ("keywords", "hierarchical", "tags_list"):
+        for label in ("keywords", "hierarchical", "tags_list", "shows"):
             kept = {fold(k) for k in getattr(new, label)}
+            if label == "shows":  # a flat keyword that became the leaf of a path is still shown
+                kept |= {fold(re.split(r"[|/]", k)[-1]) for k in new.shows}
             gone = [k for k in getattr(old, label) if fold(k) not in kept]
             if gone:
-                lost.append(f"{old.program} would no longer show {label.replace('_', ' ')}: "
-                            f"{', '.join(gone)}")
+                what = "the keywords" if label == "shows" else label.replace("_", " ")
+                lost.append(f"{old.program} would no longer show {what}: {', '.join(gone)}")
         for label in ("title", "description"):
             if getattr(old, label) and not getattr(new, label):
                 lost.append(f"{old.program} would no longer show the {label}")
