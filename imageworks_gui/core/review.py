@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.prose import decode_escapes
+from imageworks_gui.core.review_terms import lane_keys
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.core.vocabulary import KeywordMapping
 
 ReviewState = Literal["untagged", "queued", "proposed", "approved", "rejected", "written", "failed"]
 
@@ -83,6 +85,8 @@ class PhotoReview(BaseModel):
     """Write batch that wrote this photo (for undo)."""
     written_keywords: list[str] = Field(default_factory=list)
     """Keywords the last write added to the photo."""
+    keyword_mapping: list[KeywordMapping] = Field(default_factory=list)
+    """With a vocabulary: how each proposed keyword was mapped (empty in older saved reviews)."""
 
     # -- derived views --------------------------------------------------------------------------
     @property
@@ -114,12 +118,13 @@ class PhotoReview(BaseModel):
         """Keyword chips in display order as ``(keyword, kind)``.
 
         ``kind`` is ``existing`` (already in the photo), ``new`` (will be added), ``added`` (typed
-        by the user, will be added) or ``removed`` (proposed, rejected by the user).
+        by the user, will be added) or ``removed`` (proposed, rejected by the user). Keywords
+        outside the vocabulary are in their own lane (``review_terms.lane_chips``).
         """
         out: list[tuple[str, str]] = [(k, "existing") for k in _dedupe(self.existing_keywords)]
         existing = {_key(k) for k in self.existing_keywords}
         added = {_key(k) for k in self.added_keywords}
-        shown = set(existing)
+        shown = existing | lane_keys(self.keyword_mapping, self.existing_keywords)
         for kw in _dedupe([*self.proposed_keywords, *self.added_keywords]):
             key = _key(kw)
             if key in shown:
@@ -190,6 +195,7 @@ def apply_result(review: PhotoReview, result: TagResult) -> PhotoReview:
         proposed_title=(result.caption or "").strip() or None,
         proposed_description=(result.description or "").strip() or None,
         proposed_keywords=_dedupe(result.keywords),
+        keyword_mapping=list(result.keyword_mapping or []),
         rejected_keywords=[], added_keywords=[],
         title_edited=False, description_edited=False,
         error=result.error_message or None,

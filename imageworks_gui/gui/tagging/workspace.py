@@ -7,6 +7,7 @@ Every slot here is a thin call into ``TaggingController`` (async ones through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ class TaggingWorkspace(QWidget):
         self._update_actions()
         # Once the event loop runs: a write left from an earlier session can be undone.
         QTimer.singleShot(0, ctrl.writer.request_sync)
+        QTimer.singleShot(0, self.request_vocabularies)
         context.add_cleanup(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -136,6 +138,7 @@ class TaggingWorkspace(QWidget):
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
+        pane.add_to_vocabulary_requested.connect(self._add_to_vocabulary)
         pane.keyword_added.connect(lambda kw: self._on_current(ctrl.add_keyword, kw))
         pane.title_edited.connect(lambda t: self._on_current(ctrl.edit_title, t))
         pane.description_edited.connect(lambda t: self._on_current(ctrl.edit_description, t))
@@ -147,6 +150,8 @@ class TaggingWorkspace(QWidget):
         ctrl.edit_reverted.connect(self.select_path)
         ctrl.runner.progress_changed.connect(self._show_progress)
         ctrl.runner.run_state_changed.connect(lambda _s: self._update_actions())
+        ctrl.runner.run_state_changed.connect(lambda _s: setattr(
+            pane, "vocabulary_names", list(ctrl.vocabularies.names)))
         ctrl.writer.busy_changed.connect(lambda _b: self._update_actions())
         ctrl.writer.dry_run_changed.connect(self._dry_run_changed)
         ctrl.writer.write_finished.connect(self.show_summary)
@@ -251,8 +256,27 @@ class TaggingWorkspace(QWidget):
 
     def _keyword_clicked(self, keyword: str, kind: str) -> None:
         ctrl = self.controller
+        if kind == "available":  # a new term strict mode left out: accept it
+            self._on_current(ctrl.vocabularies.accept, keyword)
+            return
         self._on_current(ctrl.restore_keyword if kind == "removed" else ctrl.reject_keyword,
                          keyword)
+
+    def _add_to_vocabulary(self, keyword: str, name: str) -> None:
+        path = self.current_path()
+        if path is not None:
+            self._spawn(self.controller.vocabularies.add_to_vocabulary(path, keyword, name),
+                        "add-term")
+
+    def request_vocabularies(self) -> None:
+        """Refresh the "Add to vocabulary" choices in the background (needs a running loop)."""
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            self._spawn(self.refresh_vocabularies(), "vocabularies")
+
+    async def refresh_vocabularies(self) -> None:
+        """Offer the vocabularies active now in the review pane's "Add to vocabulary" menu."""
+        self.review_pane.vocabulary_names = await self.controller.vocabularies.refresh_names()
 
     def _show_current(self) -> None:
         path = self.current_path()
