@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imageworks_gui.core import review as rv
@@ -9,6 +10,7 @@ from imageworks_gui.core.vocabulary import VocabularyError
 from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
 from imageworks_gui.gui.tagging.state import Severity
 from imageworks_gui.services.blocking import run_blocking
+from imageworks_gui.services.metadata.exiftool import ExifToolPool
 from imageworks_gui.services.vocabulary_policy import vocabulary_policy
 from imageworks_gui.services.vocabulary_store import VocabularyStore
 
@@ -53,6 +55,14 @@ class VocabularyActions:
             ctrl.notify(Severity.INFO, f"Keywords are mapped onto your vocabulary {names} "
                                        f"({self.policy.mode} mode).")
         return True
+
+    def open_photos(self) -> tuple[Path, bool, ExifToolPool] | None:
+        """The open folder, whether subfolders are included, and the ExifTool pool to read its
+        keywords with; None when no folder is open (raises ExifToolError without ExifTool)."""
+        ctrl = self.ctrl
+        if ctrl.folder is None or not len(ctrl.session):
+            return None
+        return ctrl.folder, ctrl.recursive, ctrl.writer.service().writer.pool
 
     async def refresh_names(self) -> list[str]:
         """Read which vocabularies are active now (after Settings > Vocabulary changed them)."""
