@@ -75,9 +75,12 @@ def _term_item(term: VocabularyTerm) -> QTreeWidgetItem:
 
 def vocabulary_item(vocabulary: Vocabulary) -> QTreeWidgetItem:
     """A top-level item (checkbox: active) holding the vocabulary's terms as a tree."""
-    top = QTreeWidgetItem([vocabulary.name, summary(vocabulary)])
+    keywords = sum(1 for t in vocabulary.terms if t.assignable)
+    top = QTreeWidgetItem([vocabulary.name, f"{keywords} keyword(s)"])
     top.setData(0, NAME_ROLE, vocabulary.name)
-    top.setToolTip(0, f"{vocabulary.format} · from {vocabulary.source or '?'}")
+    tip = f"{summary(vocabulary)}\n{vocabulary.format} format, from {vocabulary.source or '?'}"
+    top.setToolTip(0, tip)
+    top.setToolTip(1, tip)
     top.setFlags(top.flags() | Qt.ItemFlag.ItemIsUserCheckable)
     top.setCheckState(0, Qt.CheckState.Checked if vocabulary.active else Qt.CheckState.Unchecked)
     font = QFont(top.font(0))
