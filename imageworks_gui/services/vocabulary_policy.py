@@ -31,11 +31,21 @@ def resolve_vocabularies(refs: list[str], store: VocabularyStore) -> list[Vocabu
 
 
 def vocabulary_policy(settings: Settings, refs: list[str], mode: str | None,
-                      store: VocabularyStore | None = None) -> VocabularyPolicy | None:
+                      store: VocabularyStore | None = None,
+                      problems: list[str] | None = None) -> VocabularyPolicy | None:
     """The vocabularies a tagging run maps keywords onto: ``refs`` (stored names or files),
-    else the active ones; None when there are none. ``mode`` overrides the settings' mode."""
+    else the active ones; None when there are none. ``mode`` overrides the settings' mode.
+
+    Without ``refs``, a message per stored file that cannot be read (and is left out) is
+    added to ``problems``.
+    """
     store = store or VocabularyStore()
-    active = store.active() if not refs else []
+    active: list[Vocabulary] = []
+    if not refs:
+        found, unreadable = store.load_all()
+        active = [v for v in found if v.active]
+        if problems is not None:
+            problems.extend(unreadable)
     if not refs and not active:
         return None
     chosen_mode = "strict" if (mode or settings.vocabulary.mode) == "strict" else "suggest"

@@ -38,10 +38,10 @@ class VocabularyActions:
         """Read the active vocabularies off the UI thread for the next run; False, with the
         reason shown, when they cannot be used (nothing is tagged then)."""
         ctrl = self.ctrl
+        problems: list[str] = []
         try:
-            _, problems = await run_blocking(self.store.load_all)
             self.policy = await run_blocking(vocabulary_policy, ctrl.context.settings, [],
-                                             None, self.store)
+                                             None, self.store, problems)
         except (VocabularyError, OSError) as exc:
             ctrl.notify(Severity.ERROR, f"The keyword vocabularies could not be read: {exc}. "
                                         f"Fix or remove them in Settings > Vocabulary; nothing "
