@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
 
         page = VocabularyPage(self.context.spawn,
                               self.tagging.controller.vocabularies.open_photos)
-        page.vocabularies_changed.connect(self.tagging.request_vocabularies)
+        page.vocabularies_changed.connect(self.tagging.controller.vocabularies.request_names)
         dialog = SettingsDialog(self.context.settings, self, vocabulary_page=page)
         self.context.spawn(page.reload(), name="vocabularies")
         dialog.settings_accepted.connect(self._apply_settings)

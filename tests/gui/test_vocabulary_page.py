@@ -136,13 +136,19 @@ def test_keywords_of_the_open_folder_become_a_vocabulary(window, tmp_path, run):
     assert "from 2 photo(s)" in page.status.text()
 
 
-def test_settings_dialog_has_the_vocabulary_page_and_mode(window, run, qtbot):
+def test_settings_dialog_has_the_vocabulary_page_and_mode(window, run, tmp_path):
     window.open_settings()
     dialog = window.settings_dialog
     titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
     assert "Vocabulary" in titles
-    tab = dialog.tabs.widget(titles.index("Vocabulary"))
-    assert tab.findChild(VocabularyPage) is not None
+    page = dialog.tabs.widget(titles.index("Vocabulary")).findChild(VocabularyPage)
+    assert page is not None
+    assert run(page.import_file(lightroom_file(tmp_path)))
+    # The review pane's "Add to vocabulary" menu follows what the page changed.
+    pane = window.tagging.review_pane
+    run(wait_for(lambda: pane.vocabulary_names == ["Keywords"]))
+    page.tree.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)
+    run(wait_for(lambda: pane.vocabulary_names == []))
     dialog.editors[("vocabulary", "mode")].setCurrentText("strict")
     dialog.try_accept()
     assert window.context.settings.vocabulary.mode == "strict"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +36,13 @@ class VocabularyActions:
         """The vocabularies and mode of the current (or last) run; None: keywords unmapped."""
         self.names: list[str] = []
         """The active vocabularies, as last read (offered by "Add to vocabulary")."""
+        self.on_names: Callable[[list[str]], None] | None = None
+        """Told the active vocabularies' names whenever they were read again."""
+
+    def _set_names(self, names: list[str]) -> None:
+        self.names = list(names)
+        if self.on_names is not None:
+            self.on_names(list(names))
 
     async def load(self) -> bool:
         """Read the active vocabularies off the UI thread for the next run; False, with the
@@ -49,7 +59,7 @@ class VocabularyActions:
             return False
         for problem in problems:
             ctrl.notify(Severity.WARNING, f"{problem} (this vocabulary is not used)")
-        self.names = self.policy.names if self.policy is not None else []
+        self._set_names(self.policy.names if self.policy is not None else [])
         if self.policy is not None:
             names = ", ".join(f"“{name}”" for name in self.policy.names)
             ctrl.notify(Severity.INFO, f"Keywords are mapped onto your vocabulary {names} "
@@ -64,12 +74,19 @@ class VocabularyActions:
             return None
         return ctrl.folder, ctrl.recursive, ctrl.writer.service().writer.pool
 
+    def request_names(self) -> None:
+        """Read which vocabularies are active now, in the background (at start-up and after
+        Settings > Vocabulary changed them); needs the running event loop."""
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            self.ctrl.context.spawn(self.refresh_names(), name="vocabulary-names")
+
     async def refresh_names(self) -> list[str]:
-        """Read which vocabularies are active now (after Settings > Vocabulary changed them)."""
+        """The active vocabularies' names, read off the UI thread."""
         try:
-            self.names = await run_blocking(_active_names, self.store)
+            self._set_names(await run_blocking(_active_names, self.store))
         except (VocabularyError, OSError):
-            self.names = []
+            self._set_names([])
         return self.names
 
     def accept(self, path: str, keyword: str) -> bool:

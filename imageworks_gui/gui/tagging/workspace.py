@@ -7,7 +7,6 @@ Every slot here is a thin call into ``TaggingController`` (async ones through
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -107,7 +106,7 @@ class TaggingWorkspace(QWidget):
         self._update_actions()
         # Once the event loop runs: a write left from an earlier session can be undone.
         QTimer.singleShot(0, ctrl.writer.request_sync)
-        QTimer.singleShot(0, self.request_vocabularies)
+        QTimer.singleShot(0, ctrl.vocabularies.request_names)
         context.add_cleanup(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -150,8 +149,7 @@ class TaggingWorkspace(QWidget):
         ctrl.edit_reverted.connect(self.select_path)
         ctrl.runner.progress_changed.connect(self._show_progress)
         ctrl.runner.run_state_changed.connect(lambda _s: self._update_actions())
-        ctrl.runner.run_state_changed.connect(lambda _s: setattr(
-            pane, "vocabulary_names", list(ctrl.vocabularies.names)))
+        ctrl.vocabularies.on_names = lambda names: setattr(pane, "vocabulary_names", names)
         ctrl.writer.busy_changed.connect(lambda _b: self._update_actions())
         ctrl.writer.dry_run_changed.connect(self._dry_run_changed)
         ctrl.writer.write_finished.connect(self.show_summary)
@@ -267,16 +265,6 @@ class TaggingWorkspace(QWidget):
         if path is not None:
             self._spawn(self.controller.vocabularies.add_to_vocabulary(path, keyword, name),
                         "add-term")
-
-    def request_vocabularies(self) -> None:
-        """Refresh the "Add to vocabulary" choices in the background (needs a running loop)."""
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop()
-            self._spawn(self.refresh_vocabularies(), "vocabularies")
-
-    async def refresh_vocabularies(self) -> None:
-        """Offer the vocabularies active now in the review pane's "Add to vocabulary" menu."""
-        self.review_pane.vocabulary_names = await self.controller.vocabularies.refresh_names()
 
     def _show_current(self) -> None:
         path = self.current_path()
