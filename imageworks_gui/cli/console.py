@@ -7,32 +7,23 @@ as it is. Styling is added only around our own labels, with ``line``.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import TextColumn
+from rich.segment import Segment
 from rich.text import Text
+
+from imageworks_gui.core.undecodable import escape_controls, escape_undecodable
 
 Part = str | tuple[str, str] | Text
 """A piece of a line: plain text, ``(text, style)``, or a ready ``Text``."""
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def printable(text: str) -> str:
-    """``text`` with undecodable bytes of file names shown as ``\\xe9`` (as ``ls -b`` does).
-
-    Names read from a non-UTF-8 file system hold lone surrogates, which no terminal encoding
-    can print; every other character is left alone.
-    """
-    if not _SURROGATE.search(text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate that did not come from a file name
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` with undecodable bytes of file names shown as ``\\xe9`` (as ``ls -b`` does)."""
+    return escape_undecodable(text)
 
 
 class _PrintableStream:
@@ -49,8 +40,8 @@ class _PrintableStream:
 
 
 class LiteralConsole(Console):
-    """A console that prints every string literally: no markup, emoji or highlighting, and
-    undecodable file-name bytes escaped instead of crashing the output."""
+    """A console that prints every string literally: no markup, emoji or highlighting,
+    terminal control characters and undecodable file-name bytes escaped."""
 
     def __init__(self, *, stderr: bool = False) -> None:
         super().__init__(stderr=stderr, markup=False, emoji=False, highlight=False,
@@ -64,6 +55,14 @@ class LiteralConsole(Console):
     @file.setter
     def file(self, new_file: IO[str]) -> None:
         self._file = new_file
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # Text segments are escaped; rich's own control segments (cursor moves of the progress
+        # display) and the styles it adds around text are kept.
+        return super()._render_buffer(
+            segment if segment.control else Segment(escape_controls(segment.text),
+                                                    segment.style)
+            for segment in buffer)
 
 
 def make_console(*, stderr: bool = False) -> Console:

@@ -287,7 +287,13 @@ def _retyped_issues(entry: RegistryEntry, index: int, label: str
     warnings: list[str] = []
     for field, raw, typed in entry.as_written():
         shown = json.dumps(typed)
-        if field in MUST_BE_TYPED:
+        if isinstance(raw, bool) and not isinstance(typed, bool):
+            # ``"port": true`` read as 1 is never what was meant.
+            errors.append(RegistryIssue(
+                severity="error", index=index, name=entry.name, field=field,
+                message=f"{label}: field '{field}': {json.dumps(raw)} is a JSON boolean, but "
+                        f"this field must be a JSON {json_type(typed)}: write the value"))
+        elif field in MUST_BE_TYPED:
             errors.append(RegistryIssue(
                 severity="error", index=index, name=entry.name, field=field,
                 message=f"{label}: field '{field}': {json.dumps(raw)} is a JSON "

@@ -61,6 +61,7 @@ class ErrorReporter(QObject):
                           f"{message}\n\nThe error was logged. If it keeps happening, save your "
                           f"work, restart Imageworks and report the details below.",
                           QMessageBox.StandardButton.Ok, self._parent_widget)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the message may quote a server's HTML
         if details:
             box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

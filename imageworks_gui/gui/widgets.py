@@ -1,11 +1,19 @@
-"""Small shared widgets: an inline message bar with action buttons."""
+"""Small shared widgets: an inline message bar with action buttons; literal tool tips."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+def literal_tooltip(text: str) -> str:
+    """``text`` as a tool tip shown exactly as written: Qt renders tool tips that look like
+    HTML (a file named ``<img src=x>.jpg``, a proxy's error page), so it is escaped."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text, quote=False)}</p>"
+
 
 _STYLES = {  # (background, text, border): fixed colours, readable with either palette
     "info": ("#e7f0fd", "#0b3b7a", "#a9c6f5"),
@@ -23,6 +31,7 @@ class MessageBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # names and server text, literally
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from imageworks_gui.core.undecodable import escape_controls
 from imageworks_gui.services.paths import log_dir
 
 LOG_FILE = "imageworks.jsonl"
@@ -68,6 +70,18 @@ class JsonLinesFormatter(logging.Formatter):
 class _FileHandler(logging.handlers.RotatingFileHandler):
     """The log file handler (a distinct class so setup can find and replace it)."""
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A full disk or a log file that became unwritable must not print a traceback per
+        # record: warn once and go on without the file, as when it cannot be opened.
+        exc = sys.exc_info()[1]
+        root = logging.getLogger(ROOT_LOGGER)
+        root.removeHandler(self)
+        with contextlib.suppress(Exception):
+            self.close()
+        reason = getattr(exc, "strerror", None) or exc
+        root.warning("cannot write the log file %s (%s); running without it",
+                     self.baseFilename, reason)
+
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Warnings (or, verbose, everything) on the current ``sys.stderr`` as plain text."""
@@ -85,10 +99,11 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 class _LevelFormatter(logging.Formatter):
-    """``warning: message`` (lower-case level), printed literally."""
+    """``warning: message`` (lower-case level), printed literally: terminal control characters
+    (from names or server messages) are shown escaped, as ``\\x1b``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+        return f"{record.levelname.lower()}: {escape_controls(record.getMessage())}"
 
 
 def log_file() -> Path:

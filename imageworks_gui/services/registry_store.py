@@ -30,6 +30,27 @@ REGISTRY_ENV = "IMAGEWORKS_REGISTRY_PATH"
 REGISTRY_FILENAME = "model_registry.json"
 
 
+REGISTRY_SIZE_LIMIT = 256 * 1024 * 1024
+"""Largest registry file read (real ones are a few hundred KB)."""
+
+
+class _NotRegularError(OSError):
+    """The registry path names a FIFO, a device or a huge file: it is never read."""
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, opened without blocking and checked before reading, so a FIFO
+    (which would wait forever for a writer) or a device such as ``/dev/zero`` is refused."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotRegularError("it is not a regular file (a folder, FIFO or device)")
+        if st.st_size > REGISTRY_SIZE_LIMIT:
+            raise _NotRegularError(f"it is larger than {REGISTRY_SIZE_LIMIT // 2**20} MB")
+        return handle.read()
+
+
 class RegistryLoadError(Exception):
     """The registry file cannot be read or is not valid JSON; the file is left untouched."""
 
@@ -165,7 +186,7 @@ class RegistryStore:
 
     def _read_bytes(self) -> bytes | None:
         try:
-            return self.path.read_bytes()
+            return _read_regular(self.path)
         except FileNotFoundError:
             return None
 
@@ -179,11 +200,14 @@ class RegistryStore:
         self._load_failed = True
         self.warnings = []
         try:
-            raw = self.path.read_bytes()
+            raw = _read_regular(self.path)
         except FileNotFoundError:
             raise RegistryLoadError(
                 self.path, "the file does not exist; pass --registry-path or set "
                 f"{REGISTRY_ENV} to an existing registry") from None
+        except _NotRegularError as exc:
+            raise RegistryLoadError(self.path, f"{exc}; pass the registry JSON file itself "
+                                    "(nothing was read)") from None
         except OSError as exc:
             raise RegistryLoadError(self.path, f"cannot read the file ({exc.strerror}); check "
                                     "its permissions") from exc

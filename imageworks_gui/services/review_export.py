@@ -12,6 +12,7 @@ from typing import Any
 
 from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.review import REVIEW_STATES, PhotoReview
+from imageworks_gui.core.undecodable import escape_undecodable
 
 
 class ExportError(OSError):
@@ -107,7 +108,8 @@ def write_exports(reviews: Sequence[PhotoReview], folder: str, jsonl_path: Path 
             body = "".join(dumps_utf8(export_record(r)) + "\n" for r in reviews)
             _atomic_write(jsonl_path, body)
         if markdown_path is not None:
-            _atomic_write(markdown_path, markdown_summary(reviews, folder))
+            # Non-UTF-8 photo names are shown as ``\xe9`` escapes (the JSONL keeps them exactly).
+            _atomic_write(markdown_path, escape_undecodable(markdown_summary(reviews, folder)))
     except OSError as exc:
         target = exc.filename or jsonl_path or markdown_path
         raise ExportError(f"cannot write the export to {target}: {exc.strerror or exc}; choose "

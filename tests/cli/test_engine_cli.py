@@ -164,3 +164,41 @@ def test_an_unusable_log_folder_never_stops_a_command(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["name"] == "m"
     assert "cannot open the log file" in result.stderr and "running without it" in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_log_file_that_cannot_be_written_warns_once_without_a_traceback(tmp_path,
+                                                                          monkeypatch):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "imageworks.jsonl").symlink_to("/dev/full")  # every write: disk full
+    monkeypatch.setenv("IMAGEWORKS_LOG_DIR", str(folder))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "weights.bin").write_bytes(b"weights")
+    entry = bare_entry("m", "http://127.0.0.1:1/v1")
+    entry["backend_config"]["model_path"] = str(model)
+    registry = write(tmp_path / "r.json", entry)
+    result = registry_cli("--registry-path", registry, "verify", "m", "--lock")
+    assert result.exit_code == 0, result.output
+    assert "verified (locked)" in result.stdout
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+    assert result.stderr.count("cannot write the log file") == 1, result.stderr
+    assert "No space left on device" in result.stderr
+
+
+def test_verbose_log_lines_show_terminal_control_characters_escaped(tmp_path, fake_backend,
+                                                                     isolated_user_dirs):
+    settings(isolated_user_dirs["config"], max_retries=0)
+    server = fake_backend("vllm", [FakeModel("vlm")])
+    server.error_message = "bad \x1b[2J\x1b]0;owned\x07 input"
+    server.fail("500", "500", "500")
+    photo = make_photos(tmp_path / "photos", 1, size=(320, 240))[0]
+    registry = write(tmp_path / "r.json", registry_entry(server.base_url, "vlm"))
+    result = tagger("-v", "run", "-i", photo, "--registry-path", registry, "--dry-run",
+                    "--skip-preflight")
+    assert result.exit_code == 1, result.output
+    assert "bad \\x1b[2J\\x1b]0;owned" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    # The log file keeps the exact text (JSON-escaped).
+    assert any("\x1b[2J" in r.get("message", "") for r in read_log())

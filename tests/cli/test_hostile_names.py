@@ -128,3 +128,16 @@ def test_control_characters_in_a_hand_edited_results_file_do_not_fail_the_photo(
     assert code == 0, output
     assert keywords(photos[0]) == ["ok", "nul here"]
     assert ph.tags(photos[0], "XMP-dc:Title")["XMP-dc:Title"] == "Title with NUL"
+
+
+def test_the_summary_report_names_a_non_utf8_photo_with_its_bytes_escaped(tmp_path, server):
+    photos = make_photos(tmp_path / "photos", 2, size=(320, 240))
+    non_utf8_copy(photos[0], b"caf\xe9 [x].jpg")
+    summary = tmp_path / "summary.md"
+    code, output = invoke("run", "-i", tmp_path / "photos", "--registry-path",
+                          registry(tmp_path, server), "--summary", summary, "--dry-run")
+    assert code == 0, output
+    assert "3 ok, 0 failed" in output
+    report = summary.read_bytes().decode("utf-8")  # the report is valid UTF-8
+    assert "caf\\xe9 [x].jpg" in report
+    assert photos[1].name in report

@@ -366,3 +366,31 @@ def test_server_provided_names_print_literally_in_probe_and_discover(
     result = run(registry, "discover", "--port", str(server.port))
     assert result.exit_code == 0, result.output
     assert f"127.0.0.1:{server.port}  vl[/INST]  (vision unknown)" in result.stdout
+
+
+def test_terminal_control_sequences_in_names_are_shown_escaped(tmp_path: Path) -> None:
+    hostile = "qwen\x1b]0;owned\x07\x1b[2J\x9b31m"
+    registry = write_registry(tmp_path / "r.json", entry(hostile))
+    for args in (["list"], ["select", "--role", "caption"], ["show", "nope"]):
+        result = run(registry, *args)
+        assert result.exit_code in (0, 2), result.output
+        assert "\x1b" not in result.output and "\x9b" not in result.output, args
+        assert "qwen\\x1b]0;owned" in result.output, args
+        assert "\\x1b[2J\\x9b31m" in result.output, args
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_registry_path_that_is_a_fifo_or_device_is_refused_without_reading(
+        tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        registry = tmp_path / "registry.json"
+        os.mkfifo(registry)
+    else:
+        registry = Path("/dev/zero")  # endless: reading it would fill the memory
+        if not registry.exists():
+            pytest.skip("needs /dev/zero")
+    # Reading would block (FIFO) or never end (device): the timeout turns that into a failure.
+    proc = subprocess.run([str(SCRIPT), "--registry-path", str(registry), "list"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr

@@ -184,6 +184,25 @@ def test_run_without_dry_run_writes_metadata_through_the_writer(tmp_path, fake_b
     assert code == 0 and all(keywords(image) == [] for image in images)
 
 
+@pytest.mark.usefixtures("app_dirs")
+def test_apply_writes_a_dry_run_journal_kept_in_another_folder(tmp_path, fake_backend,
+                                                                 monkeypatch):
+    from tests.support.fake_backend import FakeModel
+
+    server = fake_backend("vllm", [FakeModel("vlm")])
+    images = make_photos(tmp_path / "shoot", 2, size=(320, 240))
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([registry_entry(server.base_url, "vlm")]))
+    monkeypatch.chdir(tmp_path)  # photos given relative to the working folder
+    code, output = invoke("run", "-i", "shoot", "--registry-path", registry,
+                          "--output-jsonl", Path("reviews") / "tags.jsonl", "--dry-run")
+    assert code == 0, output
+    code, output = invoke("apply", Path("reviews") / "tags.jsonl")
+    assert code == 0, output
+    assert "Wrote 2 file(s): 2 written" in output
+    assert all(keywords(image) for image in images)
+
+
 def test_history_shows_a_damaged_batch_and_undo_last_does_not_skip_it(photos, tmp_path,
                                                                       app_dirs):
     older, newer = ph.plain(photos, "older.jpg"), ph.plain(photos, "newer.jpg")
@@ -224,3 +243,18 @@ def test_history_says_when_an_undo_could_not_restore_a_camera_file(photos, tmp_p
     code, output = invoke("undo", "--last")
     assert code == 0, output
     assert "undone" in invoke("history")[1]
+
+
+def test_history_does_not_claim_nothing_was_written_for_an_unreadable_journal(
+        photos, tmp_path, app_dirs):
+    photo = ph.plain(photos, "p.jpg")
+    assert invoke("apply", write_jsonl(tmp_path / "1.jsonl", record(photo)))[0] == 0
+    (journal,) = (app_dirs / "data" / "journal").glob("*.jsonl")
+    journal.write_bytes(b"\xff\xfe garbage\n" * 3)  # no line of it can be read
+
+    code, output = invoke("history")
+    assert code == 0 and journal.stem in output, output
+    assert "nothing was written" not in output
+    assert "intact files can be undone" not in output
+    assert "cannot be restored automatically" in output
+    assert keywords(photo) == ["tree", "Zürich"]

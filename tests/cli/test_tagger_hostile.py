@@ -54,6 +54,17 @@ def test_a_server_message_that_looks_like_markup_is_printed_and_the_run_goes_on(
     assert "Failed images:" in output
 
 
+def test_terminal_control_sequences_in_a_server_message_are_shown_escaped(setup: Any) -> None:
+    server, photos, registry, tmp = setup
+    server.error_message = "bad input\x1b[2J\x1b]0;owned\x07 here"
+    server.fail("500")
+    code, output = invoke("run", "-i", photos[0], "--registry-path", registry,
+                          "--dry-run", "--skip-preflight", "--output-jsonl", tmp / "o.jsonl")
+    assert code == 1, output
+    assert "\x1b" not in output
+    assert "bad input\\x1b[2J\\x1b]0;owned" in output
+
+
 def test_registry_path_before_the_command_name(setup: Any) -> None:
     _server, photos, registry, tmp = setup
     code, output = invoke("--registry-path", registry, "run", "-i", photos[0], "--dry-run",
@@ -95,6 +106,21 @@ def test_unwritable_outputs_are_refused_before_any_tagging(setup: Any, kind: str
     assert not (tmp / f"fine{other[2:]}").exists()
     if kind == "read-only file":
         assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("option", ["--output-jsonl", "--summary"])
+@pytest.mark.parametrize("victim", ["photo", "registry"])
+def test_an_output_file_never_replaces_a_photo_or_the_registry(setup: Any, option: str,
+                                                               victim: str) -> None:
+    server, photos, registry, _tmp = setup
+    target = photos[1] if victim == "photo" else registry
+    before = target.read_bytes()
+    code, output = invoke("run", "-i", photos[0], "--registry-path", registry, "--dry-run",
+                          option, target)
+    assert code == 2, output
+    assert f"{option} {target}" in output and "nothing was tagged" in output
+    assert target.read_bytes() == before
+    assert server.chat_count() == 0
 
 
 def test_journal_and_report_cannot_be_the_same_file(setup: Any) -> None:
@@ -212,3 +238,12 @@ def test_usage_errors_print_markup_like_text_literally(tmp_path: Path) -> None:
     assert code == 2 and "Invalid value for '--concurrency'" in output
     code, output = invoke("apply", tmp_path / "[/]results.jsonl")
     assert code == 2 and f"{tmp_path / '[/]results.jsonl'}: no such results file" in output
+
+
+def test_apply_on_a_folder_or_fifo_says_what_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "results.jsonl"
+    os.mkfifo(fifo)
+    for target, what in ((tmp_path, "is a folder"), (fifo, "not a regular file")):
+        code, output = invoke("apply", target)
+        assert code == 2, output
+        assert what in output and "no such results file" not in output, output

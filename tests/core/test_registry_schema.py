@@ -137,3 +137,11 @@ def test_find_entry_lists_known_names() -> None:
     entries, _ = parse_entries([_entry("a"), _entry("b")])
     with pytest.raises(KeyError, match="known entries: a, b"):
         find_entry(entries, "c")
+
+
+def test_a_boolean_where_a_number_belongs_is_an_error_not_port_1():
+    raw = _entry("a")
+    raw["backend_config"] = {"port": True}
+    with pytest.raises(RegistryValidationError) as info:
+        parse_entries([raw])
+    assert "field 'backend_config.port': true is a JSON boolean" in str(info.value)

@@ -12,6 +12,7 @@ from imageworks_gui.core.registry import RegistryEntry, replace_entry
 from imageworks_gui.gui.main_window import MainWindow
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE
 from imageworks_gui.gui.tagging.roles import RolePickers
+from imageworks_gui.services.backends.status import ServerState, ServerStatus
 from tests.gui.conftest import sample_entries, wait_for
 from tests.support.fake_backend import FakeModel
 
@@ -93,3 +94,20 @@ def test_sample_registry_ports_refuse_connections(snapshot) -> None:
         with socket.socket() as probe:
             probe.settimeout(2)
             assert probe.connect_ex(("127.0.0.1", port)) != 0, (data["name"], port)
+
+
+def test_model_tooltips_show_a_servers_html_error_literally(window: MainWindow) -> None:
+    from PySide6.QtGui import Qt, QTextDocument
+
+    ws = window.models
+    page = "failed with 502 (<html><body><h1>502 Bad Gateway</h1></body></html>)"
+    ws.doc.set_runtime("vision-a", server=ServerStatus(ServerState.ERROR, "127.0.0.1:9",
+                                                       detail=page),
+                       probe_ok=False, probe_text=page)
+    tip = ws.model.index(ws.doc.row_of("vision-a"), COLUMN_INDEX["probe"]).data(3)
+    shown = QTextDocument()  # what Qt's tool tip shows: HTML when the text looks like it
+    if Qt.mightBeRichText(tip):
+        shown.setHtml(tip)
+    else:
+        shown.setPlainText(tip)
+    assert page in shown.toPlainText()

@@ -118,3 +118,36 @@ def test_undo_back_to_saved_state_clears_the_marker(window: MainWindow) -> None:
     assert window.isWindowModified()
     assert window.models.proxy.index(0, COLUMN_INDEX["display_name"]).data(
         Qt.ItemDataRole.DisplayRole) == "Vision A"
+
+
+def test_a_read_only_registry_is_not_replaced_by_the_app(window: MainWindow,
+                                                         registry_file) -> None:
+    ws = window.models
+    before = registry_file.read_bytes()
+    registry_file.chmod(0o444)
+    try:
+        _edit(window, 0, "display_name", "changed in the app")
+        assert not ws.save()
+        assert registry_file.read_bytes() == before
+        assert "read-only" in ws.messages.label.text()
+        assert window.isWindowModified()  # the edit is still there to save elsewhere
+    finally:
+        registry_file.chmod(0o644)
+
+
+def test_messages_show_server_and_file_text_as_plain_text(window: MainWindow, qtbot) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    html = "<h1>502 Bad Gateway</h1><img src='file:///etc/passwd'>"
+    bar = window.models.messages
+    bar.show_message(f"Probe failed: {html}", "error")
+    assert bar.label.text() == f"Probe failed: {html}"
+    assert bar.label.textFormat() == Qt.TextFormat.PlainText  # tags shown, not rendered
+    window.errors.dialogs_enabled = True
+    try:
+        window.errors.report("Unexpected error", html)
+        box = next(w for w in window.findChildren(QMessageBox) if html in w.text())
+        assert box.textFormat() == Qt.TextFormat.PlainText
+        box.close()
+    finally:
+        window.errors.dialogs_enabled = False

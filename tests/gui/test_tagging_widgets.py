@@ -202,3 +202,42 @@ def test_review_of_written_photo_is_read_only(tmp_path, ws, run):
     pane = ws.review_pane
     assert not pane.title_edit.isEnabled() and not pane.approve_button.isEnabled()
     assert isinstance(ws.controller.session.get(path), PhotoReview)
+
+
+def test_photo_tooltips_show_html_like_names_and_errors_literally(tmp_path, ws, run):
+    from PySide6.QtGui import Qt, QTextDocument
+
+    folder = tmp_path / "<b>shoot"
+    photos = make_photos(folder, ("red",))
+    odd = photos[0].rename(folder / "<img src=x>.jpg")
+
+    async def flow() -> None:
+        assert await ws.controller.open_paths([folder]) == 1
+
+    run(flow())
+    tip = ws.model.index(ws.model.row_of(str(odd))).data(Qt.ItemDataRole.ToolTipRole)
+    shown = QTextDocument()  # what Qt's tool tip shows: HTML when the text looks like it
+    if Qt.mightBeRichText(tip):
+        shown.setHtml(tip)
+    else:
+        shown.setPlainText(tip)
+    assert str(odd) in shown.toPlainText()
+
+
+def test_write_summary_tooltips_show_html_like_reasons_literally(qtbot):
+    from PySide6.QtGui import Qt, QTextDocument
+
+    from imageworks_gui.gui.tagging.summary_dialog import WriteSummaryDialog
+    from imageworks_gui.gui.tagging.writing import WriteSummary
+
+    reason = "/p/<b>x.jpg: write failed: <h1>disk</h1> full"
+    dialog = WriteSummaryDialog(WriteSummary("write", photos=1, failures=[("<b>x.jpg", reason)],
+                                             notes=["<i>y.jpg: <img src=z> kept"]))
+    qtbot.addWidget(dialog)
+    tips = [dialog.details.topLevelItem(i).toolTip(1) for i in range(2)]
+    shown = []
+    for tip in tips:  # what Qt's tool tip shows: HTML when the text looks like it
+        doc = QTextDocument()
+        doc.setHtml(tip) if Qt.mightBeRichText(tip) else doc.setPlainText(tip)
+        shown.append(doc.toPlainText())
+    assert shown == [reason, "<img src=z> kept"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -228,9 +227,9 @@ def test_review_pane_and_details_panel_fit_small_windows(window: MainWindow, qtb
     assert ws.grid.viewport().width() >= CELL.width() and spare < 24
 
     window.tabs.setCurrentWidget(window.models)
-    run(asyncio.sleep(0.05))
     details = window.models.details
-    assert details.isVisible() and details.width() >= details.minimumWidth()
+    run(wait_for(lambda: details.isVisible() and details.width() >= details.minimumWidth(),
+                 timeout=3.0))
     assert details.mapTo(window, QPoint(details.width(), 0)).x() <= window.width()
 
 

@@ -98,3 +98,7 @@ def test_non_utf8_photo_names_survive_the_review_journal_and_the_export(tmp_path
     write_exports([again], str(folder), export, None)
     (line,) = export.read_bytes().decode("utf-8").splitlines()
     assert odd in json.loads(line).values()
+    summary = tmp_path / "export.md"
+    write_exports([again], str(folder), None, summary)
+    text = summary.read_bytes().decode("utf-8")  # the Markdown is valid UTF-8 too
+    assert "caf\\xe9" in text and "\\xff.jpg" in text

@@ -79,6 +79,7 @@ class FakeBackend:
     def __init__(self, flavour: str = "vllm", models: list[FakeModel] | None = None, *,
                  latency_s: float = 0.0, slots: int | None = None, loading_s: float = 0.0,
                  retry_after: str = "1", port: int = 0, ignores_stream: bool = False,
+                 json_content_type: str = "application/json",
                  trickle_s: float = 0.2) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}")
@@ -90,6 +91,9 @@ class FakeBackend:
         self.error_message = "CUDA error: an illegal memory access"
         """The message of the ``500`` fault (servers echo prompt text such as ``[/INST]``)."""
         self.ignores_stream = ignores_stream
+        self.json_content_type = json_content_type
+        """Content type of the one JSON body sent instead of a stream (some proxies say
+        ``text/plain`` or nothing useful)."""
         """Answer ``"stream": true`` requests with one JSON body, as some proxies do."""
         self.trickle_s = trickle_s
         """Seconds between the bytes of a ``trickle`` fault's body."""

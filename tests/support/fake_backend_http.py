@@ -54,10 +54,11 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> None:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(raw)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
@@ -272,7 +273,9 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                              "created": int(time.time()), "model": name,
                              "choices": [{"index": 0, "finish_reason": "stop",
                                           "message": {"role": "assistant", "content": text}}],
-                             "usage": usage})
+                             "usage": usage},
+                       content_type=state.json_content_type if payload.get("stream")
+                       else "application/json")
 
         def _stream(self, name: str, text: str, usage: dict[str, int],
                     payload: dict[str, Any]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
+from imageworks_gui.services.discovery import is_image_path
 from imageworks_gui.services.writable import is_read_only
 
 
@@ -23,6 +25,9 @@ def output_file_problem(path: Path, option: str) -> str | None:
                    "another file name"
         if is_read_only(path):
             return f"{shown} is read-only; make it writable (chmod u+w) or choose another file"
+        if is_image_path(path):
+            return f"{shown} is a photo, which this file would replace; choose another file " \
+                   "name (e.g. tags.jsonl, summary.md)"
     folder = path.parent
     while not folder.exists():  # the nearest existing folder is where files will be created
         if folder == folder.parent:
@@ -35,10 +40,22 @@ def output_file_problem(path: Path, option: str) -> str | None:
     return None
 
 
-def check_output_files(files: dict[str, Path | None]) -> list[str]:
-    """Problems with every given output file (``{option: path}``), including one path twice."""
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output_files(files: dict[str, Path | None],
+                       keep: Mapping[str, Path] | None = None) -> list[str]:
+    """Problems with every given output file (``{option: path}``), including one path twice
+    and one that is a file of ``keep`` (``{what: path}``, e.g. the registry in use)."""
     problems = [p for option, path in files.items() if path is not None
                 for p in [output_file_problem(path, option)] if p]
+    problems += [f"{option} {path} is {what}, which this file would replace; choose another "
+                 "file name" for option, path in files.items() if path is not None
+                 for what, kept in (keep or {}).items() if _same_file(path, kept)]
     given = [(option, path.absolute()) for option, path in files.items() if path is not None]
     for i, (option, path) in enumerate(given):
         for other, other_path in given[i + 1:]:

@@ -66,11 +66,15 @@ def approval(result: TagResult) -> bool | None:
 
 
 def photo_path(result: TagResult, results_file: Path | None) -> Path:
-    """The photo of a record; relative paths are taken relative to the results file."""
+    """The photo of a record; relative paths are taken relative to the results file, else to
+    the working folder (``run`` journals the paths as they were given on its command line)."""
     path = Path(os.path.expanduser(result.path))
     if path.is_absolute() or results_file is None:
         return path
-    return (results_file.resolve().parent / path)
+    beside = results_file.resolve().parent / path
+    if not os.path.lexists(beside) and os.path.lexists(path):
+        return path.absolute()
+    return beside
 
 
 def skip_reason(result: TagResult, only_approved: bool) -> str | None:

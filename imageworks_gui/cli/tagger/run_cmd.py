@@ -296,7 +296,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
         preferred, served = models, {}
     journal = output_jsonl or (data_dir() / "journals" /
                                f"run-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
-    problems = check_output_files({"--output-jsonl": journal, "--summary": summary})
+    kept = {} if base_url else {"the registry": resolve_registry_path(registry_path)}
+    problems = check_output_files({"--output-jsonl": journal, "--summary": summary}, kept)
     if problems:
         raise UsageError("; ".join(problems) + " (nothing was tagged)")
     raw_preview, has_keywords, close_tools = _exiftool_tools(skip_tagged)

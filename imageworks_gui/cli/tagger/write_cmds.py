@@ -142,7 +142,10 @@ def apply(
 ) -> None:
     """Write the proposals of a results file into the photos."""
     if not results.is_file():
-        err.print(error_line(f"{results}: no such results file; pass the JSONL written by "
+        what = ("is a folder" if results.is_dir() else
+                "is not a regular file (a FIFO or device)" if results.exists() else
+                "no such results file")
+        err.print(error_line(f"{results}: {what}; pass the JSONL written by "
                              "`run --output-jsonl`"))
         raise typer.Exit(EXIT_USAGE)
     records, problems = load_results(results)
@@ -227,13 +230,17 @@ def history() -> None:
             state = f"undone {batch.undone_at}"
         elif batch.undo_failed:
             state = f"undo failed: {batch.undo_failed}; fix that and run undo again"
+        elif batch.damaged_lines and not batch.committed:
+            state = "cannot be undone"  # no intact record says whether a photo was written
         elif not batch.committed:
             state = f"nothing was written (all {batch.files} write(s) failed)"
         else:
             state = "can be undone"
         if batch.damaged_lines:
+            rest = ("intact files can be undone" if batch.committed else
+                    "the files it describes cannot be restored automatically")
             state += (f" (journal damaged at line(s) "
-                      f"{', '.join(map(str, batch.damaged_lines))}: intact files can be undone)")
+                      f"{', '.join(map(str, batch.damaged_lines))}: {rest})")
         note = "" if batch.description in ("", state) else f"  {batch.description}"
         out.print(f"{batch.batch_id}  {batch.created_at}  {batch.kind:<5} "
                   f"{batch.committed:>4} file(s)  {state}{note}")

@@ -35,6 +35,7 @@ from imageworks_gui.gui.models.columns import (
 from imageworks_gui.gui.models.document import RegistryDocument
 from imageworks_gui.gui.palette import DRIFT_BACKGROUND, DRIFT_FOREGROUND, scheme_of
 from imageworks_gui.gui.resources import icon
+from imageworks_gui.gui.widgets import literal_tooltip
 
 MIME_TYPE = "application/x-imageworks-entry-names"
 Index = QModelIndex | QPersistentModelIndex
@@ -154,11 +155,11 @@ class RegistryTableModel(QAbstractTableModel):
                     else Qt.CheckState.Unchecked)
         if role == R.DecorationRole:
             return self._decoration(entry, col.key, runtime)
-        if role == R.ToolTipRole:
+        if role == R.ToolTipRole:  # names, paths and server text: shown literally
             state = verify_state(entry, runtime)
             if state is VerifyState.DRIFTED:
-                return verify_tooltip(entry, runtime)
-            return col.tooltip(entry, runtime) if col.tooltip else None
+                return literal_tooltip(verify_tooltip(entry, runtime))
+            return literal_tooltip(col.tooltip(entry, runtime)) if col.tooltip else None
         if role in (R.BackgroundRole, R.ForegroundRole) and verify_state(
                 entry, runtime) is VerifyState.DRIFTED:
             colours = DRIFT_BACKGROUND if role == R.BackgroundRole else DRIFT_FOREGROUND

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 
 from imageworks_gui.core.review import ReviewSession
 from imageworks_gui.gui.tagging.thumb_loader import ThumbnailLoader
+from imageworks_gui.gui.widgets import literal_tooltip
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -104,7 +105,7 @@ class PhotoGridModel(QAbstractListModel):
             thumb_error = self.loader.error(path)
             if thumb_error:
                 lines.append(f"Preview: {thumb_error}")
-            return "\n".join(lines)
+            return literal_tooltip("\n".join(lines))
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

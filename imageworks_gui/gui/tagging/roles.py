@@ -28,6 +28,7 @@ from imageworks_gui.core.resolution import (
 )
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.resources import icon
+from imageworks_gui.gui.widgets import literal_tooltip
 from imageworks_gui.services.backends.endpoints import start_command
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.backends.status import ServerState, ServerStatus, check_statuses
@@ -180,12 +181,13 @@ class RolePickers(QWidget):
                 auto_state = entry_state(auto, online.get(auto.name))[0]
                 item = QStandardItem(_state_icon(online.get(auto.name)),
                                      f"Automatic: {auto.label} ({auto_state})")
-                item.setToolTip(f"First usable model for {stage!r} in registry order: "
-                                + _entry_tip(auto, auto_state, online.get(auto.name)))
+                item.setToolTip(literal_tooltip(
+                    f"First usable model for {stage!r} in registry order: "
+                    + _entry_tip(auto, auto_state, online.get(auto.name))))
             except RoleResolutionError as exc:
                 item = QStandardItem("Automatic: no usable model")
-                item.setToolTip(f"{exc}. Give a vision model the {stage!r} role in the Models "
-                                f"workspace.")
+                item.setToolTip(literal_tooltip(
+                    f"{exc}. Give a vision model the {stage!r} role in the Models workspace."))
             item.setData(AUTO, Qt.ItemDataRole.UserRole)
             model.appendRow(item)
             for entry in eligible_entries(entries, stage):
@@ -193,7 +195,7 @@ class RolePickers(QWidget):
                 item = QStandardItem(_state_icon(online.get(entry.name)),
                                      f"{entry.label} ({state})")
                 item.setData(entry.name, Qt.ItemDataRole.UserRole)
-                item.setToolTip(_entry_tip(entry, state, online.get(entry.name)))
+                item.setToolTip(literal_tooltip(_entry_tip(entry, state, online.get(entry.name))))
                 if not selectable:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
                 model.appendRow(item)

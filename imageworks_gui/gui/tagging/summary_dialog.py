@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from imageworks_gui.gui.tagging.writing import WriteSummary
+from imageworks_gui.gui.widgets import literal_tooltip
 
 
 def summary_text(summary: WriteSummary) -> str:
@@ -80,12 +81,12 @@ class WriteSummaryDialog(QDialog):
             reason = _without_path(full_reason, name)
             item = QTreeWidgetItem([name, reason])
             item.setForeground(1, Qt.GlobalColor.red)
-            item.setToolTip(1, full_reason)
+            item.setToolTip(1, literal_tooltip(full_reason))
             self.details.addTopLevelItem(item)
         for note in summary.notes:
             name, _, text = note.partition(": ")
             item = QTreeWidgetItem([name, text])
-            item.setToolTip(1, text)
+            item.setToolTip(1, literal_tooltip(text))
             self.details.addTopLevelItem(item)
         self.details.setColumnWidth(0, 150)
         self.details.setTextElideMode(Qt.TextElideMode.ElideMiddle)

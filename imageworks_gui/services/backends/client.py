@@ -372,6 +372,12 @@ class BackendClient(FailureMessages):
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError) as exc:
             raise self._unavailable(exc) from exc
+        body = events.unstreamed_body()
+        if body is not None:  # one JSON body under a content type that did not say so
+            data = self._decode(response, json.dumps(body).encode(), model)
+            return ChatResult(text=self._content(data), model=model,
+                              usage=data.get("usage") or {}, streamed=False,
+                              latency_ms=(time.perf_counter() - start) * 1000)
         return ChatResult(text=events.text, model=model, usage=events.usage_or_count(),
                           latency_ms=(time.perf_counter() - start) * 1000,
                           ttft_ms=events.ttft_ms, streamed=True)

@@ -24,11 +24,19 @@ class SseCollector:
         self.usage: dict[str, Any] = {}
         self.chunks = 0
         self.ttft_ms: float | None = None
+        self.events = 0
+        """``data:`` lines seen, content or not."""
+        self.other: list[str] = []
+        """Lines that are not server-sent-event fields: a server that ignored ``"stream"``
+        and sent one JSON body under another content type (``text/plain``, say)."""
 
     def feed(self, line: str) -> dict[str, Any] | None:
         """Take one line; returns the decoded event (None for comments, ``[DONE]``, junk)."""
         if not line.startswith("data:"):
+            if line.strip() and not line.startswith((":", "event:", "id:", "retry:")):
+                self.other.append(line)
             return None
+        self.events += 1
         data = line[5:].strip()
         if data == "[DONE]":
             return None
@@ -49,6 +57,16 @@ class SseCollector:
                 self.chunks += 1
                 self.parts.append(piece)
         return chunk
+
+    def unstreamed_body(self) -> dict[str, Any] | None:
+        """The JSON object the server sent instead of events, if that is what came."""
+        if self.events or not self.other:
+            return None
+        try:
+            data = json.loads("\n".join(self.other))
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
 
     @property
     def text(self) -> str:

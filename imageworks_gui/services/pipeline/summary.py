@@ -8,6 +8,7 @@ from pathlib import Path
 
 from imageworks_gui.core.prompts import PromptProfile
 from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.core.undecodable import escape_undecodable
 from imageworks_gui.services.pipeline.outcome import RunOutcome
 
 
@@ -68,4 +69,6 @@ def write_summary(path: Path, outcome: RunOutcome, results: Iterable[TagResult],
     """Write the Markdown report to ``path`` (parent folders are created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_summary(outcome, results, profile), encoding="utf-8")
+    # Non-UTF-8 photo names are shown as ``\xe9`` escapes: the report stays valid UTF-8.
+    path.write_text(escape_undecodable(render_summary(outcome, results, profile)),
+                    encoding="utf-8")
