@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, VocabularyTerm
+from imageworks_gui.gui.widgets import literal_tooltip
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool
 from imageworks_gui.services.vocabulary_photos import vocabulary_from_photos
@@ -65,8 +66,8 @@ def free_name(wanted: str, taken: list[str]) -> str:
 def _term_item(term: VocabularyTerm) -> QTreeWidgetItem:
     item = QTreeWidgetItem([term.name if term.assignable else f"[{term.name}]",
                             ", ".join(term.synonyms)])
-    item.setToolTip(0, term.lr_path + ("" if term.assignable else
-                                       "\nA container: never proposed for a photo"))
+    item.setToolTip(0, literal_tooltip(term.lr_path + (
+        "" if term.assignable else "\nA container: never proposed for a photo")))
     item.setData(0, SEARCH_ROLE, " ".join((term.name, *term.synonyms)).casefold())
     if not term.assignable:
         item.setForeground(0, QBrush(QColor("#8a8f98")))
@@ -79,8 +80,8 @@ def vocabulary_item(vocabulary: Vocabulary) -> QTreeWidgetItem:
     top = QTreeWidgetItem([vocabulary.name, f"{keywords} keyword(s)"])
     top.setData(0, NAME_ROLE, vocabulary.name)
     tip = f"{summary(vocabulary)}\n{vocabulary.format} format, from {vocabulary.source or '?'}"
-    top.setToolTip(0, tip)
-    top.setToolTip(1, tip)
+    top.setToolTip(0, literal_tooltip(tip))
+    top.setToolTip(1, literal_tooltip(tip))
     top.setFlags(top.flags() | Qt.ItemFlag.ItemIsUserCheckable)
     top.setCheckState(0, Qt.CheckState.Checked if vocabulary.active else Qt.CheckState.Unchecked)
     font = QFont(top.font(0))

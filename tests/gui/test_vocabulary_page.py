@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QMessageBox, QTreeWidgetItem
 
 from imageworks_gui.gui.vocabulary_page import VocabularyPage
@@ -33,6 +34,13 @@ def page(qtbot, context):
     return widget
 
 
+def shown(tooltip: str) -> str:
+    """A tool tip as the user reads it (Qt renders rich text)."""
+    document = QTextDocument()
+    document.setHtml(tooltip)
+    return document.toPlainText()
+
+
 def tree_lines(item: QTreeWidgetItem, depth: int = 0, visible_only: bool = False) -> list[str]:
     lines = []
     for i in range(item.childCount()):
@@ -50,7 +58,10 @@ def test_import_a_lightroom_export_shows_the_tree(page, tmp_path, run):
     top = page.tree.topLevelItem(0)
     assert top.text(0) == "Keywords" and top.checkState(0) == Qt.CheckState.Checked
     assert top.text(1) == "7 keyword(s)"
-    assert top.toolTip(0).startswith("7 keyword(s), 2 synonym(s), 2 container(s)\nlightroom")
+    assert shown(top.toolTip(0)).startswith("7 keyword(s), 2 synonym(s), 2 container(s)\n"
+                                            "lightroom format, from ")
+    anna = top.child(2).child(0)
+    assert anna.text(0) == "<b>Anna</b>" and shown(anna.toolTip(0)) == "People|<b>Anna</b>"
     assert tree_lines(top) == [
         "[Animals]", "  Birds", "    Grey heron  {heron, Ardea cinerea}", "  Cats",
         "    Jaguar", "Cars", "  AC/DC tour bus", "[People]", "  <b>Anna</b>"]

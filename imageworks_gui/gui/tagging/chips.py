@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import QLayout, QLayoutItem, QPushButton, QSizePolicy, QWidget
+
+from imageworks_gui.gui.widgets import literal_tooltip
 
 CHIP_STYLES: dict[str, tuple[str, str]] = {
     "existing": ("In the photo already",
@@ -27,11 +28,6 @@ CHIP_SHEET = "".join(
     for kind, (_tip, style) in CHIP_STYLES.items())
 """One style sheet on the chip box styles every chip by its ``kind`` property (parsing a sheet
 per chip would cost milliseconds per photo)."""
-
-
-def _plain_tooltip(text: str) -> str:
-    """A tooltip that Qt shows literally (it would render text that looks like HTML)."""
-    return "<p style='white-space:pre'>" + escape(text, quote=False) + "</p>"
 
 
 class FlowLayout(QLayout):
@@ -107,7 +103,7 @@ class KeywordChip(QPushButton):
         self.setProperty("kind", kind)
         tip = CHIP_STYLES[kind][0]
         # Plain text: a keyword such as "<b>" must show as typed, not as markup.
-        self.setToolTip(_plain_tooltip(f"{tip}\n{detail}" if detail else tip))
+        self.setToolTip(literal_tooltip(f"{tip}\n{detail}" if detail else tip))
         self.setCursor(Qt.CursorShape.ArrowCursor if kind == "existing"
                        else Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
