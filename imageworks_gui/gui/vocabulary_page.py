@@ -23,7 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, VocabularyTerm
+from imageworks_gui.core.vocabulary import (
+    Vocabulary,
+    VocabularyError,
+    VocabularyTerm,
+    control_char,
+)
 from imageworks_gui.gui.widgets import literal_tooltip
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.metadata.exiftool import ExifToolError, ExifToolPool
@@ -51,6 +56,13 @@ def summary(vocabulary: Vocabulary) -> str:
     synonyms = sum(len(t.synonyms) for t in vocabulary.terms)
     return (f"{keywords} keyword(s), {synonyms} synonym(s), "
             f"{len(vocabulary.terms) - keywords} container(s)")
+
+
+def name_from(text: str) -> str:
+    """A usable vocabulary name from a file or folder name (control characters as spaces,
+    undecodable bytes as U+FFFD, at most 90 characters)."""
+    cleaned = "".join(" " if control_char(c) else c for c in storable(text))
+    return " ".join(cleaned.split())[:90].strip() or "Vocabulary"
 
 
 def free_name(wanted: str, taken: list[str]) -> str:
@@ -208,7 +220,7 @@ class VocabularyPage(QWidget):
         """Import a Lightroom export or text list under a free name; False when refused."""
         self.show_status(f"Reading {storable(str(path))}…")
         try:
-            vocabulary = await run_blocking(read_vocabulary_file, path)
+            vocabulary = await run_blocking(read_vocabulary_file, path, name_from(path.stem))
             return await self._store(vocabulary, f"from {storable(str(path))}")
         except (VocabularyError, OSError) as exc:
             self.show_status(f"Not imported: {exc}. Export the keywords again (Lightroom: "
@@ -228,7 +240,7 @@ class VocabularyPage(QWidget):
             return False
         folder, recursive, pool = source
         self.show_status(f"Reading the keywords of the photos in {storable(str(folder))}…")
-        name = free_name(storable(folder.name or "photos"), [v.name for v in self.vocabularies])
+        name = free_name(name_from(folder.name or "photos"), [v.name for v in self.vocabularies])
         try:
             vocabulary, read, notes = await run_blocking(
                 vocabulary_from_photos, pool, [folder], name, recursive)

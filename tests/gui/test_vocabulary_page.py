@@ -73,6 +73,17 @@ def test_import_a_lightroom_export_shows_the_tree(page, tmp_path, run):
     assert [v.name for v in VocabularyStore().load_all()[0]] == ["Keywords", "Keywords (2)"]
 
 
+def test_hostile_file_names_still_give_a_usable_name(page, tmp_path, run):
+    path = lightroom_file(tmp_path, " -rf\nlist\t<b>.txt")
+    assert run(page.import_file(path)), page.status.text()
+    assert [v.name for v in VocabularyStore().load_all()[0]] == ["-rf list <b>"]
+    assert page.tree.topLevelItem(0).text(0) == "-rf list <b>"
+    raw = tmp_path / "caf\udce9.txt"  # a Latin-1 file name: not UTF-8
+    raw.write_bytes(lightroom_file(tmp_path).read_bytes())
+    assert run(page.import_file(raw)), page.status.text()
+    assert "caf\ufffd" in [v.name for v in VocabularyStore().load_all()[0]]
+
+
 def test_a_broken_file_is_refused_with_the_line_and_nothing_is_stored(page, tmp_path, run):
     bad = tmp_path / "bad.txt"
     bad.write_text("Animals\n\t\tBirds\n", encoding="utf-8")  # a level skipped

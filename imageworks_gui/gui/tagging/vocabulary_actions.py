@@ -38,6 +38,9 @@ class VocabularyActions:
         """The active vocabularies, as last read (offered by "Add to vocabulary")."""
         self.on_names: Callable[[list[str]], None] | None = None
         """Told the active vocabularies' names whenever they were read again."""
+        self._reads = 0
+        """Counts reads of the names: only the latest one started may set them (reads
+        finish in any order)."""
 
     def _set_names(self, names: list[str]) -> None:
         self.names = list(names)
@@ -49,6 +52,7 @@ class VocabularyActions:
         reason shown, when they cannot be used (nothing is tagged then)."""
         ctrl = self.ctrl
         problems: list[str] = []
+        self._reads += 1
         try:
             self.policy = await run_blocking(vocabulary_policy, ctrl.context.settings, [],
                                              None, self.store, problems)
@@ -83,10 +87,14 @@ class VocabularyActions:
 
     async def refresh_names(self) -> list[str]:
         """The active vocabularies' names, read off the UI thread."""
+        self._reads += 1
+        read = self._reads
         try:
-            self._set_names(await run_blocking(_active_names, self.store))
+            names = await run_blocking(_active_names, self.store)
         except (VocabularyError, OSError):
-            self._set_names([])
+            names = []
+        if read == self._reads:  # an older read finishing late must not undo a newer one
+            self._set_names(names)
         return self.names
 
     def accept(self, path: str, keyword: str) -> bool:
