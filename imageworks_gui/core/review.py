@@ -17,6 +17,7 @@ from imageworks_gui.core.keyword_paths import proposal_keywords
 from imageworks_gui.core.keywords import normalise_keyword
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.prose import decode_escapes
+from imageworks_gui.core.review_terms import lane_keys
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.core.vocabulary import KeywordMapping
 
@@ -86,7 +87,7 @@ class PhotoReview(BaseModel):
     written_keywords: list[str] = Field(default_factory=list)
     """Keywords the last write added to the photo."""
     keyword_mapping: list[KeywordMapping] = Field(default_factory=list)
-    """How the result's keywords were mapped onto vocabularies (their full paths)."""
+    """With a vocabulary: how each proposed keyword was mapped (empty in older saved reviews)."""
 
     # -- derived views --------------------------------------------------------------------------
     @property
@@ -118,12 +119,13 @@ class PhotoReview(BaseModel):
         """Keyword chips in display order as ``(keyword, kind)``.
 
         ``kind`` is ``existing`` (already in the photo), ``new`` (will be added), ``added`` (typed
-        by the user, will be added) or ``removed`` (proposed, rejected by the user).
+        by the user, will be added) or ``removed`` (proposed, rejected by the user). Keywords
+        outside the vocabulary are in their own lane (``review_terms.lane_chips``).
         """
         out: list[tuple[str, str]] = [(k, "existing") for k in _dedupe(self.existing_keywords)]
         existing = {_key(k) for k in self.existing_keywords}
         added = {_key(k) for k in self.added_keywords}
-        shown = set(existing)
+        shown = existing | lane_keys(self.keyword_mapping, self.existing_keywords)
         for kw in _dedupe([*self.proposed_keywords, *self.added_keywords]):
             key = _key(kw)
             if key in shown:

@@ -269,8 +269,13 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         from imageworks_gui.gui.settings_dialog import SettingsDialog
+        from imageworks_gui.gui.vocabulary_page import VocabularyPage
 
-        dialog = SettingsDialog(self.context.settings, self)
+        page = VocabularyPage(self.context.spawn,
+                              self.tagging.controller.vocabularies.open_photos)
+        page.vocabularies_changed.connect(self.tagging.controller.vocabularies.request_names)
+        dialog = SettingsDialog(self.context.settings, self, vocabulary_page=page)
+        self.context.spawn(page.reload(), name="vocabularies")
         dialog.settings_accepted.connect(self._apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

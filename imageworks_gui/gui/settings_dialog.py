@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from imageworks_gui.core.settings import Settings
 
-_GROUPS = (("backend", "Backends"), ("tagging", "Tagging"), ("metadata", "Metadata"))
+_GROUPS = (("backend", "Backends"), ("tagging", "Tagging"), ("metadata", "Metadata"),
+           ("vocabulary", "Vocabulary"))
 _LABELS = {
     "connect_timeout_s": ("Connect timeout (s)", "Time to open a connection to a backend"),
     "read_timeout_s": ("Read timeout (s)", "Longest wait for a model's answer"),
@@ -60,6 +61,10 @@ _LABELS = {
     "write_dng_embedded": ("Write into DNG files", "Otherwise DNGs get a sidecar like RAWs"),
     "backup_originals": ("Keep backup copies", "ExifTool keeps FILE_original copies"),
     "dry_run_default": ("Dry run by default", "Show what would be written without writing"),
+    "mode": ("Keywords outside the vocabulary", "suggest: proposed in their own row; strict: "
+             "not proposed, offered greyed in that row (one click adds one)"),
+    "fuzzy_threshold": ("Fuzzy match at least", "Lowest similarity (of 100) for a misspelt "
+                        "keyword to map onto a vocabulary term"),
 }
 
 
@@ -89,7 +94,8 @@ class SettingsDialog(QDialog):
 
     settings_accepted = Signal(object)
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None,
+                 vocabulary_page: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Settings")
@@ -110,6 +116,8 @@ class SettingsDialog(QDialog):
                 editor.setObjectName(f"{group}.{name}")
                 form.addRow(label, editor)
                 self.editors[(group, name)] = editor
+            if group == "vocabulary" and vocabulary_page is not None:
+                form.addRow(vocabulary_page)  # the stored vocabularies, saved at once
             self.tabs.addTab(page, title)
         self.error = QLabel()
         self.error.setStyleSheet("color: #d33;")

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, name_problem
+from imageworks_gui.core.vocabulary import (
+    Vocabulary,
+    VocabularyError,
+    VocabularyTerm,
+    merge_terms,
+    name_problem,
+    term_problem,
+)
 from imageworks_gui.core.vocabulary_formats import parse_vocabulary
 from imageworks_gui.services.paths import config_dir
 from imageworks_gui.services.registry_store import atomic_write_text
@@ -135,6 +142,18 @@ class VocabularyStore:
         """Delete a stored vocabulary; returns what was removed."""
         vocabulary = self.get(name)
         self._path(name).unlink()
+        return vocabulary
+
+    def add_term(self, name: str, keyword: str) -> Vocabulary:
+        """Add ``keyword`` as a top-level term of the vocabulary ``name`` (kept if present)."""
+        problem = term_problem(keyword)
+        if problem is not None:
+            raise VocabularyStoreError(f"cannot add {keyword!r} to {name!r}: {problem}")
+        stored = self.get(name)
+        data = stored.model_dump()
+        data["terms"] = merge_terms([*stored.terms, VocabularyTerm(path=(keyword,))])
+        vocabulary = Vocabulary.model_validate(data)
+        self._write(vocabulary)
         return vocabulary
 
     def set_active(self, name: str, active: bool) -> Vocabulary:

@@ -167,7 +167,8 @@ def test_settings_dialog_edits_every_group_and_refuses_bad_values(window: MainWi
     dialog = window.settings_dialog
     fields = {(g, n) for g, sub in (("backend", Settings().backend),
                                     ("tagging", Settings().tagging),
-                                    ("metadata", Settings().metadata))
+                                    ("metadata", Settings().metadata),
+                                    ("vocabulary", Settings().vocabulary))
               for n in type(sub).model_fields}
     assert set(dialog.editors) == fields
     changed: list[Settings] = []

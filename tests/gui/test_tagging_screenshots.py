@@ -11,10 +11,13 @@ from PySide6.QtGui import QImage
 EXPECTED = [
     "models-drifted-details.png", "manifest-import-preview.png", "backend-discovery.png",
     "settings-dialog.png", "models-dark.png", "tagging-grid.png", "tagging-review.png",
-    "tagging-write-summary.png", "first-run-no-backend.png",
+    "tagging-write-summary.png", "first-run-no-backend.png", "settings-vocabulary.png",
+    "tagging-vocabulary.png",
 ]
-SIZED = {"models-1024x700.png": (1024, 700), "models-1920x1080.png": (1920, 1080)}
-"""The Models table at the smallest and the largest supported window size."""
+SIZED = {"models-1024x700.png": (1024, 700), "models-1920x1080.png": (1920, 1080),
+         "tagging-vocabulary-1024x700.png": (1024, 700),
+         "tagging-vocabulary-1920x1080.png": (1920, 1080)}
+"""The Models table and the review pane at the smallest and the largest supported size."""
 
 
 def test_screenshot_command_renders_every_state(tmp_path):

@@ -170,3 +170,18 @@ def test_huge_fifo_and_folder_are_refused_quickly(tmp_path):
         read_vocabulary_file(fifo)
     with pytest.raises(VocabularyStoreError, match="not a regular file"):
         read_vocabulary_file(tmp_path)
+
+
+def test_add_term_keeps_the_tree_and_refuses_a_split_keyword(tmp_path):
+    store = VocabularyStore(tmp_path / "v")
+    store.add(vocab("[/x] é"))
+    before = store.get("[/x] é")
+    after = store.add_term("[/x] é", "fog bank")
+    assert [t.path for t in after.terms] == [*(t.path for t in before.terms), ("fog bank",)]
+    assert store.get("[/x] é").terms == after.terms
+    assert store.add_term("[/x] é", "fog bank").terms == after.terms  # no duplicate
+    with pytest.raises(VocabularyStoreError, match="'\\|' separates levels"):
+        store.add_term("[/x] é", "a|b")
+    with pytest.raises(VocabularyStoreError, match="no vocabulary named 'missing'"):
+        store.add_term("missing", "fog")
+    assert store.get("[/x] é").terms == after.terms

@@ -213,7 +213,8 @@ class FakeBackend:
         text = prompt.lower()
         if model.sees and not image_url and any(w in text for w in ("image", "photo", "colour")):
             return "I do not see any image.", record
-        if "colour" in text or "color" in text:
+        if ("colour" in text or "color" in text) and "keyword" not in text:
+            # The vision probe's question (a keyword prompt may list a term such as "Colours").
             return f"{colour.capitalize()}.", record
         describe = "describe" in text or "description" in text
         enum = _keyword_enum(payload.get("response_format"))

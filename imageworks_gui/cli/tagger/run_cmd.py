@@ -16,7 +16,7 @@ from imageworks_gui.cli.options import merge_registry_path
 from imageworks_gui.cli.tagger import app
 from imageworks_gui.cli.tagger.grouping import make_grouper, plan_line
 from imageworks_gui.cli.tagger.output_paths import check_output_files
-from imageworks_gui.cli.tagger.vocabulary_cmds import ModeChoice, vocabulary_policy
+from imageworks_gui.cli.tagger.vocabulary_cmds import ModeChoice
 from imageworks_gui.core.prompts import STAGES, PromptProfile
 from imageworks_gui.core.registry import RegistryEntry, RegistryValidationError
 from imageworks_gui.core.resolution import RoleResolutionError
@@ -44,6 +44,7 @@ from imageworks_gui.services.registry_store import (
 )
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
+from imageworks_gui.services.vocabulary_policy import vocabulary_policy
 
 if TYPE_CHECKING:
     from imageworks_gui.cli.tagger.write_cmds import RunMetadataWriter

@@ -9,17 +9,13 @@ import typer
 
 from imageworks_gui.cli.console import err, error_line, out, warning_line
 from imageworks_gui.cli.tagger import app
-from imageworks_gui.core.settings import Settings
+from imageworks_gui.core.review_terms import how_mapped
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyError, render_tree, split_risks
-from imageworks_gui.core.vocabulary_mapping import (
-    KeywordMapping,
-    VocabularyMapper,
-    VocabularyPolicy,
-)
+from imageworks_gui.core.vocabulary_mapping import KeywordMapping, VocabularyMapper
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
+from imageworks_gui.services.vocabulary_policy import resolve_vocabularies
 from imageworks_gui.services.vocabulary_store import (
     VocabularyStore,
-    VocabularyStoreError,
     read_vocabulary_file,
     storable,
 )
@@ -190,43 +186,11 @@ def describe(mapping: KeywordMapping) -> str:
         return f"{said!r} -> refused: {mapping.reason}"
     if mapping.method == "new":
         return f"{said!r} -> new term {mapping.keyword!r} (not in your vocabulary)"
-    how = mapping.method if mapping.method != "fuzzy" else f"fuzzy {mapping.score:g}"
-    if mapping.method in ("synonym", "fuzzy", "normalized"):
-        how += f" on {mapping.matched!r}"
-    line = (f"{said!r} -> {'|'.join(mapping.path)}  ({how}, vocabulary "
+    line = (f"{said!r} -> {'|'.join(mapping.path)}  ({how_mapped(mapping)}, vocabulary "
             f"{mapping.vocabulary!r})")
     if mapping.alternatives:
         line += f"; also: {', '.join(mapping.alternatives)}"
     return line
-
-
-def resolve_vocabularies(refs: list[str], store: VocabularyStore) -> list[Vocabulary]:
-    """Vocabularies named by ``refs`` (stored names or files), or the active ones if none."""
-    if not refs:
-        active = store.active()
-        if not active:
-            raise VocabularyStoreError(
-                "no active vocabulary: import one with 'imageworks-personal-tagger vocabulary "
-                "import FILE' or activate one with 'vocabulary activate NAME'")
-        return active
-    chosen: list[Vocabulary] = []
-    for ref in refs:
-        path = Path(ref)
-        chosen.append(read_vocabulary_file(path) if path.is_file() else store.get(ref))
-    return chosen
-
-
-def vocabulary_policy(settings: Settings, refs: list[str], mode: str | None
-                      ) -> VocabularyPolicy | None:
-    """The vocabularies a tagging run maps keywords onto: ``refs`` (stored names or files),
-    else the active ones; None when there are none."""
-    store = _store()
-    if not refs and not store.active():
-        return None
-    chosen_mode = "strict" if (mode or settings.vocabulary.mode) == "strict" else "suggest"
-    mapper = VocabularyMapper(resolve_vocabularies(refs, store),
-                              fuzzy_threshold=settings.vocabulary.fuzzy_threshold)
-    return VocabularyPolicy(mapper, chosen_mode)
 
 
 @vocabulary_app.command("map")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import QLayout, QLayoutItem, QPushButton, QSizePolicy, QWidget
+
+from imageworks_gui.gui.widgets import literal_tooltip
 
 CHIP_STYLES: dict[str, tuple[str, str]] = {
     "existing": ("In the photo already",
@@ -14,6 +18,8 @@ CHIP_STYLES: dict[str, tuple[str, str]] = {
               "background:#d4f3df;color:#0b4a26;border:1px solid #3aa564;font-weight:600;"),
     "removed": ("Rejected: will not be written (click to restore)",
                 "background:transparent;color:#8a8f98;border:1px dashed #b0b5bd;"),
+    "available": ("Not proposed (strict mode): click to add it to this photo",
+                  "background:transparent;color:#8a8f98;border:1px solid #c9ced8;"),
 }
 """Chip kind -> (tooltip, style)."""
 
@@ -88,13 +94,16 @@ class FlowLayout(QLayout):
 class KeywordChip(QPushButton):
     """One keyword; clicking a proposed or added chip rejects it, a removed one restores it."""
 
-    def __init__(self, keyword: str, kind: str, parent: QWidget | None = None) -> None:
-        prefix = {"added": "+ ", "removed": "− "}.get(kind, "")
+    def __init__(self, keyword: str, kind: str, parent: QWidget | None = None,
+                 detail: str = "") -> None:
+        prefix = {"added": "+ ", "removed": "− ", "available": "+? "}.get(kind, "")
         super().__init__(prefix + keyword, parent)
         self.keyword = keyword
         self.kind = kind
         self.setProperty("kind", kind)
-        self.setToolTip(CHIP_STYLES[kind][0])
+        tip = CHIP_STYLES[kind][0]
+        # Plain text: a keyword such as "<b>" must show as typed, not as markup.
+        self.setToolTip(literal_tooltip(f"{tip}\n{detail}" if detail else tip))
         self.setCursor(Qt.CursorShape.ArrowCursor if kind == "existing"
                        else Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -120,14 +129,16 @@ class ChipBox(QWidget):
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
 
-    def set_chips(self, chips: list[tuple[str, str]]) -> None:
-        """Replace the chips with ``(keyword, kind)`` pairs (see ``PhotoReview.chips``)."""
+    def set_chips(self, chips: list[tuple[str, str]],
+                  details: Callable[[str], str] | None = None) -> None:
+        """Replace the chips with ``(keyword, kind)`` pairs (see ``PhotoReview.chips``);
+        ``details`` gives extra tooltip text per keyword (how it was mapped)."""
         for chip in self.chips:
             self._layout.removeWidget(chip)
             chip.deleteLater()
         self.chips = []
         for keyword, kind in chips:
-            chip = KeywordChip(keyword, kind, self)
+            chip = KeywordChip(keyword, kind, self, details(keyword) if details else "")
             if kind != "existing":
                 chip.clicked.connect(lambda _=False, k=keyword, t=kind:
                                      self.chip_clicked.emit(k, t))

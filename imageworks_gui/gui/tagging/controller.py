@@ -25,6 +25,7 @@ from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
 from imageworks_gui.gui.tagging.running import RunController
 from imageworks_gui.gui.tagging.state import RunState, Severity
+from imageworks_gui.gui.tagging.vocabulary_actions import VocabularyActions
 from imageworks_gui.gui.tagging.writing import WriteController
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.discovery import aiter_images
@@ -79,8 +80,10 @@ class TaggingController(QObject):
         self.persistence = ReviewPersistence()
         self.persistence.on_saved = self._report_save_error
         self.writer = WriteController(self, context.settings.metadata, parent=self)
+        self.vocabularies = VocabularyActions(self)
         self.runner = RunController(self, context, self.make_pipeline,
-                                    lambda path: self.writer.reads.schedule(path), self)
+                                    lambda path: self.writer.reads.schedule(path), self,
+                                    prepare=self.vocabularies.load)
         self.discovery_errors: list[str] = []
         self._pipeline_factory = pipeline_factory or TaggingPipeline
         self._discovery: asyncio.Task[None] | None = None
@@ -257,7 +260,8 @@ class TaggingController(QObject):
     def make_pipeline(self) -> TaggingPipeline:
         entries = list(self.context.registry.entries)
         return self._pipeline_factory(self.context.http, entries, self.context.settings,
-                                      preferred=dict(self.preferred))
+                                      preferred=dict(self.preferred),
+                                      vocabulary=self.vocabularies.policy)
 
     async def run(self, scope: str = "untagged", selection: Sequence[str] = ()) -> bool:
         """Preflight, then tag the photos of ``scope``; False when it could not start."""

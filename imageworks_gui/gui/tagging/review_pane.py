@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCompleter,
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from imageworks_gui.core.prose import prose_warning
 from imageworks_gui.core.review import REVIEWABLE, PhotoReview
-from imageworks_gui.gui.tagging.chips import ChipBox
+from imageworks_gui.core.review_terms import lane_chips, mapping_of, mapping_tooltip
+from imageworks_gui.gui.tagging.chips import ChipBox, KeywordChip
 from imageworks_gui.gui.tagging.grid_model import STATE_LABELS
 
 
@@ -102,6 +104,8 @@ class ReviewPane(QWidget):
     keyword_clicked = Signal(str, str)
     """(keyword, chip kind): reject a proposed/added keyword, or restore a removed one."""
     keyword_added = Signal(str)
+    add_to_vocabulary_requested = Signal(str, str)
+    """(keyword, vocabulary name): store a new term in that vocabulary and accept it."""
     title_edited = Signal(str)
     description_edited = Signal(str)
 
@@ -165,6 +169,17 @@ class ReviewPane(QWidget):
         self.chips = ChipBox(self)
         self.chips.chip_clicked.connect(self.keyword_clicked)
         form.addWidget(self.chips)
+        self.lane_legend = QLabel(
+            "<b>Not in your vocabulary</b> <span style='color:gray'>(click to accept or "
+            "reject; right-click to add one to a vocabulary)</span>")
+        self.lane_legend.setWordWrap(True)
+        form.addWidget(self.lane_legend)
+        self.lane = ChipBox(self)
+        """Keywords the vocabulary mapping found no term for (the new-terms lane)."""
+        self.lane.chip_clicked.connect(self.keyword_clicked)
+        form.addWidget(self.lane)
+        self.vocabulary_names: list[str] = []
+        """Active vocabularies offered by a new term's "Add to vocabulary" menu."""
         add_row = QHBoxLayout()
         self.keyword_edit = QLineEdit()
         self.keyword_edit.setPlaceholderText("Add a keyword… (Enter)")
@@ -246,7 +261,7 @@ class ReviewPane(QWidget):
             state = STATE_LABELS.get(review.state, review.state)
             self.heading.setText(f"<b>{_escape(review.name)}</b> — {state}")
         self._set_texts(review)
-        self.chips.set_chips(review.chips() if review else [])
+        self._set_chips(review)
         for widget in (self.title_edit, self.description_edit, self.keyword_edit):
             widget.setEnabled(editable)
         self.approve_button.setEnabled(editable and review is not None
@@ -258,6 +273,43 @@ class ReviewPane(QWidget):
         models = ", ".join(f"{stage}: {rec.get('name')}" for stage, rec in
                            (review.models.items() if review else []) if isinstance(rec, dict))
         self.provenance.setText(f"Proposed by {models}" if models else "")
+
+    def _set_chips(self, review: PhotoReview | None) -> None:
+        def detail(keyword: str) -> str:
+            mapping = mapping_of(review, keyword) if review is not None else None
+            return mapping_tooltip(mapping) if mapping is not None else ""
+
+        self.chips.set_chips(review.chips() if review else [], detail)
+        lane = lane_chips(review) if review is not None else []
+        self.lane.set_chips(lane, detail)
+        for chip in self.lane.chips:
+            chip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            chip.customContextMenuRequested.connect(
+                lambda pos, c=chip: self._lane_menu(c, c.mapToGlobal(pos)))
+        self.lane_legend.setVisible(bool(lane))
+        self.lane.setVisible(bool(lane))
+
+    def lane_menu(self, keyword: str) -> QMenu:
+        """The right-click menu of a new term: accept it, or add it to an active vocabulary."""
+        menu = QMenu(self)
+        chip = self.lane.chip(keyword)
+        if chip is not None and chip.kind in ("available", "removed"):
+            menu.addAction("Accept for this photo",
+                           lambda: self.keyword_clicked.emit(chip.keyword, chip.kind))
+        for name in self.vocabulary_names:
+            action = menu.addAction(f"Add to vocabulary “{name}”")
+            action.triggered.connect(
+                lambda _=False, n=name: self.add_to_vocabulary_requested.emit(keyword, n))
+        if not self.vocabulary_names:
+            menu.addAction("No active vocabulary: import one in Settings > Vocabulary"
+                           ).setEnabled(False)
+        return menu
+
+    def _lane_menu(self, chip: KeywordChip, where: QPoint) -> None:
+        if self.review is None or self.review.state not in REVIEWABLE:
+            return
+        self._menu = self.lane_menu(chip.keyword)
+        self._menu.popup(where)
 
     def _set_texts(self, review: PhotoReview | None) -> None:
         def existing(text: str | None, loaded: bool) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,14 @@ class RunController(QObject):
 
     def __init__(self, host: ReviewHost, context: AppContext,
                  make_pipeline: Callable[[], TaggingPipeline],
-                 on_proposal: Callable[[str], None], parent: QObject | None = None) -> None:
+                 on_proposal: Callable[[str], None], parent: QObject | None = None,
+                 prepare: Callable[[], Awaitable[bool]] | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.context = context
         self._make_pipeline = make_pipeline
+        self._prepare = prepare
+        """Runs before the pipeline is made (loads the vocabularies); False: do not start."""
         self._on_proposal = on_proposal
         self.state = RunState.IDLE
         self.pipeline: TaggingPipeline | None = None
@@ -79,6 +82,9 @@ class RunController(QObject):
         host.notify(Severity.INFO, "Checking that the model servers are running…")
         token = self.context.begin_activity("Checking model servers…")
         try:
+            if self._prepare is not None and not await self._prepare():
+                self._set_state(RunState.IDLE)
+                return False
             pipeline = self._make_pipeline()
             await pipeline.preflight()
         except asyncio.CancelledError:

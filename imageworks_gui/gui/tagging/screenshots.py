@@ -189,6 +189,12 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         window.grab().save(str(target))
         saved.append(target)
 
+        from imageworks_gui.gui.tagging.vocabulary_shots import render_vocabulary
+
+        saved += await render_vocabulary(window, photos[9], root, out_dir, _wait,
+                                         _dim_with_dialog)
+        ws.select_path(path)
+
         # Write summary of a real write: ExifTool writes the approved photos; one approved
         # photo is read-only, so the summary shows how a failure is reported.
         ws.controller.writer.set_dry_run(False)

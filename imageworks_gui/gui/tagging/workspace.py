@@ -106,6 +106,7 @@ class TaggingWorkspace(QWidget):
         self._update_actions()
         # Once the event loop runs: a write left from an earlier session can be undone.
         QTimer.singleShot(0, ctrl.writer.request_sync)
+        QTimer.singleShot(0, ctrl.vocabularies.request_names)
         context.add_cleanup(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -136,6 +137,7 @@ class TaggingWorkspace(QWidget):
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
+        pane.add_to_vocabulary_requested.connect(self._add_to_vocabulary)
         pane.keyword_added.connect(lambda kw: self._on_current(ctrl.add_keyword, kw))
         pane.title_edited.connect(lambda t: self._on_current(ctrl.edit_title, t))
         pane.description_edited.connect(lambda t: self._on_current(ctrl.edit_description, t))
@@ -147,6 +149,7 @@ class TaggingWorkspace(QWidget):
         ctrl.edit_reverted.connect(self.select_path)
         ctrl.runner.progress_changed.connect(self._show_progress)
         ctrl.runner.run_state_changed.connect(lambda _s: self._update_actions())
+        ctrl.vocabularies.on_names = lambda names: setattr(pane, "vocabulary_names", names)
         ctrl.writer.busy_changed.connect(lambda _b: self._update_actions())
         ctrl.writer.dry_run_changed.connect(self._dry_run_changed)
         ctrl.writer.write_finished.connect(self.show_summary)
@@ -251,8 +254,17 @@ class TaggingWorkspace(QWidget):
 
     def _keyword_clicked(self, keyword: str, kind: str) -> None:
         ctrl = self.controller
+        if kind == "available":  # a new term strict mode left out: accept it
+            self._on_current(ctrl.vocabularies.accept, keyword)
+            return
         self._on_current(ctrl.restore_keyword if kind == "removed" else ctrl.reject_keyword,
                          keyword)
+
+    def _add_to_vocabulary(self, keyword: str, name: str) -> None:
+        path = self.current_path()
+        if path is not None:
+            self._spawn(self.controller.vocabularies.add_to_vocabulary(path, keyword, name),
+                        "add-term")
 
     def _show_current(self) -> None:
         path = self.current_path()
