@@ -351,7 +351,7 @@ class WriteController(QObject):
             await self.reads.read_now(unread)
         folder = str(self.host.folder) if self.host.folder else ""
         await run_blocking(write_exports, list(self.host.session), folder, jsonl_path,
-                           markdown_path)
+                           markdown_path, self.settings)
 
     async def shutdown(self) -> None:
         await self.reads.shutdown()
