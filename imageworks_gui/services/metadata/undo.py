@@ -90,6 +90,7 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
         # Nothing touched the file since the write: put the kept original back, exactly.
         return ChangePlan(**plan, edits=edits, restore_from=copy)
     if drop_xmp and edits:
-        edits = [e for e in edits if not e.tag.startswith("XMP-")]
+        # The XMP edits stay beside the block's removal, so that undoing this undo (journaled
+        # from these edits) writes every XMP value again.
         edits.append(TagEdit(tag="XMP:all", mode="set", before=None, after=None))
     return ChangePlan(**plan, edits=edits)
