@@ -161,6 +161,11 @@ class WriteController(QObject):
             watched.add(facts.last.batch_id)
         self.watcher.watch_batches(watched)
         if facts.last != self.undo_preview:
+            # Photos another write or undo changed (the command line) show what they hold now.
+            changed = {*(self.undo_preview.paths if self.undo_preview else ()),
+                       *(facts.last.paths if facts.last else ())}
+            for path in changed & set(self.host.session.paths()) - set(written):
+                self.reads.schedule(path)
             self.undo_preview = facts.last
             self.undo_changed.emit(facts.last)
         if facts.undone:
