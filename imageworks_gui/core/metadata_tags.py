@@ -10,7 +10,7 @@ TagValue = str | list[str] | None
 
 RAW_EXTENSIONS = frozenset(
     {".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".raf", ".rw2",
-     ".rwl", ".pef", ".srw", ".3fr", ".iiq", ".erf", ".mrw", ".x3f", ".dng"}
+     ".rwl", ".pef", ".srw", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".x3f", ".raw", ".dng"}
 )
 """Camera RAW files: never modified, metadata goes to an XMP sidecar (DNG only by setting)."""
 

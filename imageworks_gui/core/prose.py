@@ -84,6 +84,8 @@ def prose_from_answer(answer: str, stage: str) -> str:
     """
     text = strip_code_fences(strip_reasoning(answer))
     stripped = text.strip()
+    if stripped == "null":
+        raise ProseError(f"the {stage} is a JSON null: the model gave no text")
     if _looks_like_json(stripped) or (stripped[:1] == '"' and stripped[-1:] == '"'):
         try:
             decoded = json.loads(stripped)

@@ -11,11 +11,11 @@ from pathlib import Path
 from imageworks_gui.services.thumbnails import RAW_SUFFIXES
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif"}
+    {".jpg", ".jpeg", ".jpe", ".mpo", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif",
+     ".avif"}
     | set(RAW_SUFFIXES)
-    | {".raw", ".srf", ".sr2", ".erf", ".kdc", ".mrw", ".x3f"}
 )
-"""Extensions (lower case) the tagger picks up: JPEG, PNG, TIFF, WebP, HEIC and common RAWs."""
+"""Extensions (lower case) the tagger picks up: JPEG, MPO, PNG, TIFF, WebP, HEIC/AVIF and RAWs."""
 
 OnError = Callable[[Path, str], None]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from imageworks_gui.core.metadata_tags import RAW_EXTENSIONS
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.paths import cache_dir
 
@@ -49,8 +50,7 @@ def decode_bytes_estimate(mode: str, size: tuple[int, int]) -> int:
     return size[0] * size[1] * (stored + extra)
 
 
-RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".orf", ".raf", ".rw2", ".dng", ".pef",
-                          ".srw", ".nrw", ".rwl", ".3fr", ".iiq"})
+RAW_SUFFIXES = RAW_EXTENSIONS
 """RAW formats: only their embedded JPEG preview is used."""
 
 _CACHE_VERSION = "1"

@@ -258,3 +258,22 @@ def test_history_does_not_claim_nothing_was_written_for_an_unreadable_journal(
     assert "intact files can be undone" not in output
     assert "cannot be restored automatically" in output
     assert keywords(photo) == ["tree", "Zürich"]
+
+
+def test_undoing_the_undo_of_a_new_sidecar_writes_it_again(photos, tmp_path):
+    raw = photos / "IMG_9 é.CR2"
+    raw.write_bytes(b"not really a raw file")
+    code, output = invoke("apply", write_jsonl(tmp_path / "r.jsonl", record(raw)))
+    assert code == 0, output
+    sidecar = photos / "IMG_9 é.xmp"
+    written = ph.tags(sidecar, "XMP-dc:Title", "XMP-dc:Subject")
+    code, output = invoke("undo", "--last")
+    assert code == 0 and not sidecar.exists(), output
+    undo_id = output.split("Journal: ")[1].split()[0]
+    code, output = invoke("undo", undo_id)  # the undo says it can be undone: that re-applies
+    assert code == 0, output
+    assert "missing" not in output and sidecar.is_file()
+    assert ph.tags(sidecar, "XMP-dc:Title", "XMP-dc:Subject") == written
+    code, output = invoke("undo", "--last")
+    assert code == 0, output
+    assert not sidecar.exists() and sorted(p.name for p in photos.iterdir()) == [raw.name]

@@ -29,6 +29,8 @@ def test_caption_text_is_extracted_and_escapes_decoded(answer, expected):
     ('[1, 2, 3]', "no description text"),
     ("```python\nprint('hi')", "code fence"),
     ('Here: {"objects": ["cup"], "count": 2}', "mixes prose with JSON"),
+    ("null", "JSON null"),
+    ("```json\nnull\n```", "JSON null"),
 ])
 def test_data_instead_of_prose_is_refused_with_the_reason(answer, reason):
     with pytest.raises(ProseError, match=reason):

@@ -206,6 +206,37 @@ def test_a_cli_undo_is_shown_at_once(tmp_path, workspace_for, fake_backend, run)
     run(flow())
 
 
+def test_a_cli_write_and_undo_of_a_photo_under_review_show_what_the_file_holds(
+        tmp_path, workspace_for, fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, _green = make_photos(tmp_path / "p", ("red", "green"))
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        ws.select_path(str(red))
+        pane = ws.review_pane
+        assert _badge(ws, str(red)) == "proposed" and pane.chips.chip("red").kind == "new"
+        exiftool_set(red, "-XMP-dc:Title=Set elsewhere", "-XMP-dc:Subject=red")
+        results = tmp_path / "r.jsonl"
+        results.write_text(json.dumps({"path": str(red), "status": "ok",
+                                       "keywords": ["cli"]}) + "\n", "utf-8")
+        code, output = await _cli("apply", "--ignore-changes", str(results))
+        assert code == 0, output
+        await wait_until(lambda: ws.actions_.undo_write.isEnabled())
+        # "In the photo now" follows the file the command line wrote.
+        await wait_until(lambda: ctrl.session.get(str(red)).existing_keywords == ["red", "cli"])
+        assert pane.existing_title.text() == "Set elsewhere"
+        assert pane.chips.chip("red").kind == "existing"
+        assert _badge(ws, str(red)) == "proposed"
+        code, output = await _cli("undo", "--last")
+        assert code == 0, output
+        await wait_until(lambda: ctrl.session.get(str(red)).existing_keywords == ["red"])
+        await wait_until(lambda: not ws.actions_.undo_write.isEnabled())
+
+    run(flow())
+
 def test_a_written_photo_can_be_reviewed_again(tmp_path, workspace_for, fake_backend, run):
     ws = workspace_for(fake_backend("vllm"))
     ctrl = ws.controller
@@ -272,6 +303,35 @@ def test_export_reports_what_the_file_holds_after_the_write(tmp_path, workspace_
     row = next(line for line in md.splitlines() if red.name in line)
     assert "Kept title" in row and "A red photograph" not in row
 
+
+
+def test_export_after_a_cli_undo_says_what_writing_again_would_give(tmp_path, workspace_for,
+                                                                    fake_backend, run):
+    ws = workspace_for(fake_backend("vllm"))
+    ctrl = ws.controller
+    red, blue = make_photos(tmp_path / "p", ("red", "blue"))
+    exiftool_set(red, "-XMP-dc:Title=Kept title", "-XMP-dc:Subject=wall")
+
+    async def flow() -> None:
+        await ctrl.open_paths([tmp_path / "p"])
+        assert await ctrl.run("all")
+        assert ctrl.approve(str(red)) and ctrl.approve(str(blue))
+        assert (await ctrl.writer.write_approved()).written == 2
+        code, output = await _cli("undo", "--last")
+        assert code == 0, output
+        await wait_until(lambda: _badge(ws, str(red)) == "approved")
+        await ws.export_to(tmp_path / "out" / "batch.jsonl")
+
+    run(flow())
+    records = {Path(r["path"]).name: r for r in map(
+        json.loads, (tmp_path / "out" / "batch.jsonl").read_text("utf-8").splitlines())}
+    assert records[red.name]["state"] == "approved"
+    # An untouched proposal only fills an empty title: writing again keeps the photo's own.
+    assert records[red.name]["final"]["title"] == "Kept title"
+    assert records[blue.name]["final"]["title"] == "A blue photograph"
+    row = next(line for line in (tmp_path / "out" / "batch.md").read_text("utf-8").splitlines()
+               if red.name in line)
+    assert "Kept title" in row and "A red photograph" not in row
 
 # -- text that must not outlive what it describes ------------------------------------------------
 def test_run_texts_follow_the_run_and_a_new_folder_starts_clean(tmp_path, workspace_for,

@@ -50,3 +50,18 @@ def test_report_after_matches_the_real_write(photos, writer, make):
     outcome = writer.write(photo, proposal)
     assert outcome.status in ("written", "unchanged"), outcome.reason
     assert program_views(writer.pool, photo, writer.settings) == report.after
+
+
+@pytest.mark.parametrize("style", ["adobe", "darktable"])
+def test_report_reads_an_upper_case_xmp_sidecar_like_the_writer(photos, writer, style):
+    raw = rf.cr2(photos)
+    sidecar = photos / (("IMG_0001" if style == "adobe" else "IMG_0001.CR2") + ".XMP")
+    rf.lightroom_sidecar(sidecar, "CR2" if style == "adobe" else None, "Lightroom title")
+    proposal = Proposal(path=str(raw), title="Quay", description="Boats", keywords=["boat"])
+    report = check_file(writer.pool, raw, proposal, writer.settings)
+    assert report.target == str(sidecar) and report.after is not None
+    readers = [view for view in report.before if view.reads == sidecar.name]
+    assert readers and all(view.title == "Lightroom title" for view in readers)
+    assert all(view.keywords == ["boat"] for view in report.after if view.reads == sidecar.name)
+    assert writer.write(raw, proposal).status == "written"
+    assert program_views(writer.pool, raw, writer.settings) == report.after

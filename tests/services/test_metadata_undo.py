@@ -185,3 +185,24 @@ def test_legacy_latin1_iptc_is_never_re_encoded_and_undo_restores_it(photos, poo
     undone = writer.undo(str(result.batch_id))
     assert undone.outcomes[0].status == "written", undone.outcomes[0].reason
     assert ph.dump(photo) == before
+
+
+@pytest.mark.parametrize("name", ["r_sony.jpg", "exif_gps.jpg", "flower2.webp"])
+def test_undoing_the_undo_writes_everything_again(photos, pool, name):
+    from tests.support import corpus
+
+    photo = corpus.copy_to(name, photos)
+    writer = MetadataWriter(pool)
+    first = writer.write_batch([writer.plan(proposal(photo))])
+    assert first.outcomes[0].status == "written"
+    written = ph.dump(photo)
+    undo = writer.undo(first.batch_id)
+    assert undo.outcomes[0].status == "written"
+    again = writer.undo(undo.batch_id)  # the undo is itself undoable: it re-applies the write
+    assert again.outcomes[0].status == "written", again.outcomes[0].reason
+    after = ph.dump(photo)
+    changed = {tag for tag in set(written) | set(after)
+               if written.get(tag) != after.get(tag) and not tag.startswith(("System:", "File:"))
+               and "Offset" not in tag and "PreviewImageStart" not in tag
+               and tag not in ("XMP-imageworks:WrittenAt",)}
+    assert not changed, {tag: (written.get(tag), after.get(tag)) for tag in changed}

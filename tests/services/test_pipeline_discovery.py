@@ -92,3 +92,31 @@ async def test_async_discovery_can_stop_early(tmp_path):
     await gen.aclose()
     assert len(got) == 3
     await asyncio.sleep(0.3)  # the worker thread notices and stops
+
+
+@pytest.mark.parametrize("name", ["frozenpond.mpo", "exif.avif"])
+def test_formats_the_writer_handles_are_discovered_and_shown(tmp_path, name):
+    from imageworks_gui.services.thumbnails import render_thumbnail
+    from tests.support.corpus import copy_to
+
+    photo = copy_to(name, tmp_path)
+    assert [p.name for p in iter_images([tmp_path])] == [name]
+    assert list(iter_images([photo])) == [photo]
+    image, _source = render_thumbnail(photo, 64)
+    assert max(image.size) == 64
+
+
+@pytest.mark.parametrize("name", ["a.crw", "b.MRW", "c.x3f", "d.erf", "e.srf", "f.sr2", "g.KDC"])
+def test_every_raw_the_sidecar_rules_know_is_discovered(tmp_path, name):
+    import io
+
+    from PIL import Image
+
+    from imageworks_gui.services.thumbnails import render_thumbnail
+
+    (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in iter_images([tmp_path])] == [name]
+    preview = io.BytesIO()
+    Image.new("RGB", (320, 200), "red").save(preview, "JPEG")
+    image, source = render_thumbnail(tmp_path / name, 64, raw_preview=lambda _p: preview.getvalue())
+    assert (source, image.size) == ("embedded", (64, 40))

@@ -102,3 +102,18 @@ def test_non_utf8_photo_names_survive_the_review_journal_and_the_export(tmp_path
     write_exports([again], str(folder), None, summary)
     text = summary.read_bytes().decode("utf-8")  # the Markdown is valid UTF-8 too
     assert "caf\\xe9" in text and "\\xff.jpg" in text
+
+
+def test_export_of_an_approved_photo_gives_the_title_the_write_would_leave():
+    from imageworks_gui.core.settings import MetadataSettings
+    from imageworks_gui.services.review_export import export_record, markdown_summary
+
+    own = _approved("/photos/own.jpg").model_copy(
+        update={"existing_title": "My title", "existing_description": "Mine"})
+    final = export_record(own)["final"]
+    assert (final["title"], final["description"]) == ("My title", "Mine")
+    assert "My title" in markdown_summary([own]) and "Título" not in markdown_summary([own])
+    assert export_record(rv.edit_title(own, "Edited"))["final"]["title"] == "Edited"
+    overwrite = MetadataSettings(overwrite_title=True)
+    assert export_record(own, overwrite)["final"]["title"] == "Título"
+    assert export_record(_approved("/photos/empty.jpg"))["final"]["title"] == "Título"

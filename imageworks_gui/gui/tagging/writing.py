@@ -161,6 +161,11 @@ class WriteController(QObject):
             watched.add(facts.last.batch_id)
         self.watcher.watch_batches(watched)
         if facts.last != self.undo_preview:
+            # Photos another write or undo changed (the command line) show what they hold now.
+            changed = {*(self.undo_preview.paths if self.undo_preview else ()),
+                       *(facts.last.paths if facts.last else ())}
+            for path in changed & set(self.host.session.paths()) - set(written):
+                self.reads.schedule(path)
             self.undo_preview = facts.last
             self.undo_changed.emit(facts.last)
         if facts.undone:
@@ -351,7 +356,7 @@ class WriteController(QObject):
             await self.reads.read_now(unread)
         folder = str(self.host.folder) if self.host.folder else ""
         await run_blocking(write_exports, list(self.host.session), folder, jsonl_path,
-                           markdown_path)
+                           markdown_path, self.settings)
 
     async def shutdown(self) -> None:
         await self.reads.shutdown()

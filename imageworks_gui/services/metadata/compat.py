@@ -30,6 +30,7 @@ from imageworks_gui.services.metadata.reader import (
     uses_sidecar,
 )
 from imageworks_gui.services.metadata.sidecars import (
+    existing_sidecars,
     folder_names,
     resolve_sidecar,
     sidecar_paths,
@@ -156,7 +157,7 @@ def _view(pool: ExifToolPool, program: str, reads: str, files: list[Path]) -> Pr
 def program_views(pool: ExifToolPool, photo: Path, settings: MetadataSettings
                   ) -> list[ProgramView]:
     """What each program reads for ``photo`` as the files stand now."""
-    names = sidecar_paths(photo)
+    names = {**sidecar_paths(photo), **existing_sidecars(photo)}  # ``.XMP`` as the writer finds it
     adobe, darktable = names["adobe"], names["darktable"]
     sidecar = uses_sidecar(photo, settings)
 

@@ -215,12 +215,23 @@ class MetadataJournal:
         return out
 
     def last_undoable(self) -> str | None:
-        """The newest write batch that changed files and was not undone yet.
+        """The newest write batch (or re-applying undo of an undo) that changed files and was not
+        undone yet.
 
         A damaged journal counts as having changed files: it is never skipped for an older one.
         """
-        for summary in self.list_batches():
-            if summary.kind == "write" and summary.undone_at is None and (
+        batches = self.list_batches()
+        by_id = {summary.batch_id: summary for summary in batches}
+
+        def writes(summary: BatchSummary, depth: int = 0) -> bool:
+            # An undo of an undo writes the values again: it is undone like a write.
+            if summary.kind == "write":
+                return True
+            undone = by_id.get(summary.undoes or "")
+            return undone is not None and depth < len(by_id) and not writes(undone, depth + 1)
+
+        for summary in batches:
+            if writes(summary) and summary.undone_at is None and (
                     summary.committed or summary.damaged_lines):
                 return summary.batch_id
         return None

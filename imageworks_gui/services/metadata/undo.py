@@ -53,6 +53,12 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
     if not os.path.exists(target):
         if not entry.target_existed:
             return ChangePlan(**base, target_exists=False)
+        if entry.edits and all(edit.after is None for edit in entry.edits):
+            # This batch emptied and removed the file (the undo of a new sidecar): undoing it
+            # writes the file again with every value.
+            edits = [r for e in reversed(entry.edits)
+                     if isinstance(r := _reverse(e, None), TagEdit)]
+            return ChangePlan(**base, target_exists=False, edits=edits)
         raise MetadataError(f"{target}: the file is missing, so its metadata cannot be restored; "
                             "put it back and undo again")
     st = os.stat(target)
@@ -90,6 +96,7 @@ def restore_plan(pool: object, entry: JournalEntry) -> ChangePlan:
         # Nothing touched the file since the write: put the kept original back, exactly.
         return ChangePlan(**plan, edits=edits, restore_from=copy)
     if drop_xmp and edits:
-        edits = [e for e in edits if not e.tag.startswith("XMP-")]
+        # The XMP edits stay beside the block's removal, so that undoing this undo (journaled
+        # from these edits) writes every XMP value again.
         edits.append(TagEdit(tag="XMP:all", mode="set", before=None, after=None))
     return ChangePlan(**plan, edits=edits)
