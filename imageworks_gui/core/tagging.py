@@ -14,7 +14,6 @@ from imageworks_gui.core.jsonl import dumps_utf8, is_utf8_safe
 from imageworks_gui.core.vocabulary import KeywordMapping
 
 Status = Literal["ok", "failed", "skipped", "cancelled"]
-RequestMode = Literal["fused", "fused+fallback", "separate"]
 
 JOURNAL_VERSION = 1
 """Version written into every journal record (``"v"``)."""
@@ -64,7 +63,7 @@ class TagResult(BaseModel):
     """The burst this photo belongs to (absent for a photo tagged on its own)."""
     representative: str | None = None
     """The burst frame that was tagged; a member's proposal is a copy of its proposal."""
-    request_mode: RequestMode | None = None
+    request_mode: str | None = None
     """How the stages were asked: ``fused`` (one request for every stage), ``fused+fallback``
     (one request, then a stage request for each field in ``fallback``) or ``separate``."""
     fallback: dict[str, str] | None = None
