@@ -190,7 +190,9 @@ async def test_cancelling_mid_run_journals_whole_bursts_only(
     assert outcome.was_cancelled and outcome.ok == 5
     assert len(results) == 10 and {r.status for r in results[5:]} == {"cancelled"}
     records = journal_records(journal)
-    assert sorted(r.file_path.name for r in records) == sorted(x.name for x in first)
+    done = sorted(r.file_path.name for r in records)  # either burst may win the only slot
+    assert done in (sorted(x.name for x in first), sorted(x.name for x in second))
+    assert done == sorted(r.file_path.name for r in results[:5])
     before = server.chat_count()
     outcome = await pipeline(http, server, pool, journal_path=journal, resume=True).run(
         [*first, *second])
