@@ -37,7 +37,7 @@ def test_a_run_sends_one_request_per_photo(tmp_path, workspace_for, fake_backend
     review = next(r for r in ctrl.session if r.path.endswith("IMG_0001.jpg"))
     assert review.proposed_title == f"A {COLOURS[0]} photograph"
     assert review.proposed_keywords[0] == COLOURS[0]
-    assert "café style" in (review.proposed_description or "")  # from the stage request
+    assert "café style" in (review.proposed_description or "")
 
 
 def test_the_setting_turns_it_off_for_the_next_run(tmp_path, qtbot, workspace_for,  # noqa: F811

@@ -46,7 +46,8 @@ async def test_one_request_per_photo_holds_every_field(http, fake_backend, tmp_p
     green = results["01-green.jpg"]
     assert green.caption == "A green photograph"
     assert green.keywords == ["green", "green tones", "test pattern"]
-    assert green.description.startswith("A photograph filled mostly with green.")
+    assert green.description == ("A photograph filled mostly with green. It shows a plain "
+                                  "green surface, café style.")
     assert set(green.models) == {"caption", "keywords", "description"}
     assert green.models["description"].served_id == "vlm"
     # The request: the profile's prompts, one JSON schema, the sum of the stage budgets.
@@ -104,7 +105,7 @@ async def test_an_answer_that_is_no_json_asks_every_stage(http, fake_backend, tm
     assert outcome.ok == 1 and server.chat_count() == 4
     assert set(red.fallback) == {"caption", "keywords", "description"}
     assert "not a JSON object" in red.fallback["caption"]
-    assert red.description.endswith("café style.")  # from the description stage
+    assert red.description.endswith("café style.")
 
 
 async def test_a_model_answering_only_keywords_keeps_them(http, fake_backend, tmp_path):

@@ -213,7 +213,7 @@ class FakeBackend:
                 colour = colour_name(img.convert("RGB").resize((1, 1)).getpixel((0, 0)))
         record.fused = _is_fused(payload, prompt)
         if record.fused and (image_url or not model.sees):
-            return _fused_answer(colour, model.fused_style), record
+            return _fused_answer(colour, model), record
         text = prompt.lower()
         if model.sees and not image_url and any(w in text for w in ("image", "photo", "colour")):
             return "I do not see any image.", record
@@ -247,12 +247,16 @@ def _is_fused(payload: dict[str, Any], prompt: str) -> bool:
     return '"keywords"' in prompt and ('"title"' in prompt or '"description"' in prompt)
 
 
-def _fused_answer(colour: str, style: str) -> str:
-    """A combined answer in the shape ``FakeModel.fused_style`` names."""
-    prose = f"A photograph filled mostly with {colour}. It shows a plain {colour} surface."
-    good: dict[str, Any] = {"title": f"A {colour} photograph",
-                            "keywords": [colour, f"{colour} tones", "test pattern"],
-                            "description": prose}
+def _fused_answer(colour: str, model: FakeModel) -> str:
+    """A combined answer in the shape ``FakeModel.fused_style`` names; its fields are written
+    the way the model writes them in stage answers (``keyword_style`` control, ``prose_style``)."""
+    style = model.fused_style
+    prose = (f"A photograph filled mostly with {colour}. It shows a plain {colour} surface, "
+             f"caf\u00e9 style.")
+    keywords = ([f"{colour}\x00", "bell\x07tower", "\x1b[31m", "tab\tseparated", "test pattern"]
+                if model.keyword_style == "control" else [colour, f"{colour} tones", "test pattern"])
+    good: dict[str, Any] = {"title": f"A {colour} photograph", "keywords": keywords,
+                            "description": _styled_prose(prose, colour, model.prose_style)}
     if style == "bad_title":
         good["title"] = json.dumps({"objects": [colour], "count": 1})
     elif style == "bad_description":
