@@ -164,3 +164,22 @@ async def test_preflight_stops_a_run_on_the_blind_model(http, llama_server):
     pipeline = TaggingPipeline(http, [entry(llama_server)], Settings())
     with pytest.raises(PreflightError, match="tiny-text-only"):
         await pipeline.preflight()
+
+
+async def test_a_combined_request_is_accepted_and_checked_field_by_field(http, llama_server,
+                                                                         tmp_path):
+    from tests.support.tagging import make_photos
+
+    results = []
+    pipeline = TaggingPipeline(http, [entry(llama_server)], Settings(), backoff_base_s=0.01)
+    assert pipeline.request_mode == "fused"
+    await pipeline.run(make_photos(tmp_path, 1, size=(320, 240)), on_result=results.append)
+    [result] = results
+    # llama-cpp-python's server refuses json_schema (a 500 naming response_format): the
+    # combined request goes again with the strict JSON prompt alone, which is too long for
+    # this model's context (a 400), so every field is asked by its own, shorter stage request.
+    assert pipeline._fused is not None and pipeline._fused.schema_refused
+    assert result.request_mode == "fused+fallback"
+    assert set(result.fallback) == {"caption", "keywords", "description"}
+    assert "maximum context length" in result.fallback["caption"]
+    assert "response_format" not in result.errors.get("caption", "")

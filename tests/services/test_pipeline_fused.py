@@ -3,6 +3,8 @@ fallback to stage requests, separate requests for different models, resume and t
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from imageworks_gui.core.settings import Settings
@@ -131,12 +133,28 @@ async def test_a_reasoning_model_in_a_code_fence_is_read(http, fake_backend, tmp
 async def test_a_server_refusing_the_schema_gets_the_strict_json_prompt(
         http, fake_backend, tmp_path):
     server = fake_backend("vllm", [FakeModel("vlm", json_schema=False)])
-    outcome, results = await tag(pipeline(http, entries(registry_entry(server.base_url, "vlm"))),
-                                 make_photos(tmp_path, 1))
-    assert outcome.ok == 1 and server.chat_count() == 2  # 400 for the schema, then the prompt
-    [record] = server.records
-    assert record.fused and not record.response_format
-    assert results["00-red.jpg"].request_mode == "fused"
+    photos = make_photos(tmp_path, 3)
+    delivered = asyncio.Event()
+
+    async def one_by_one():
+        for path in photos:
+            delivered.clear()
+            yield path
+            await delivered.wait()
+
+    results = {}
+
+    def on_result(result):
+        results[result.file_path.name] = result
+        delivered.set()
+
+    p = pipeline(http, entries(registry_entry(server.base_url, "vlm")))
+    outcome = await p.run(one_by_one(), on_result=on_result)
+    # A 400 for the schema, then the prompt alone, for this photo and every later one.
+    assert outcome.ok == 3 and server.chat_count() == 4
+    assert len(server.records) == 3
+    assert all(r.fused and not r.response_format for r in server.records)
+    assert {r.request_mode for r in results.values()} == {"fused"}
 
 
 async def test_a_failing_server_fails_the_photo_without_three_more_requests(

@@ -253,8 +253,9 @@ def _fused_answer(colour: str, model: FakeModel) -> str:
     style = model.fused_style
     prose = (f"A photograph filled mostly with {colour}. It shows a plain {colour} surface, "
              f"caf\u00e9 style.")
-    keywords = ([f"{colour}\x00", "bell\x07tower", "\x1b[31m", "tab\tseparated", "test pattern"]
-                if model.keyword_style == "control" else [colour, f"{colour} tones", "test pattern"])
+    dirty = [f"{colour}\x00", "bell\x07tower", "\x1b[31m", "tab\tseparated", "test pattern"]
+    clean = [colour, f"{colour} tones", "test pattern"]
+    keywords = dirty if model.keyword_style == "control" else clean
     good: dict[str, Any] = {"title": f"A {colour} photograph", "keywords": keywords,
                             "description": _styled_prose(prose, colour, model.prose_style)}
     if style == "bad_title":

@@ -17,7 +17,11 @@ from imageworks_gui.core.prompts import PromptProfile
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.endpoints import base_url_for
-from imageworks_gui.services.backends.errors import BackendError, BackendRequestError
+from imageworks_gui.services.backends.errors import (
+    BackendError,
+    BackendRequestError,
+    BackendServerError,
+)
 from imageworks_gui.services.pipeline.roles import StageBinding
 from imageworks_gui.services.pipeline.stages import chat_messages
 
@@ -49,6 +53,8 @@ class FusedStage:
         self.schema = fused_schema(self.stages)
         self.max_keywords = max_keywords
         self.banned = list(banned)
+        self.schema_refused = False
+        """Set once the server refused the schema: the rest of the run sends the prompt only."""
 
     async def _ask(self, client: BackendClient, image_url: str,
                    response_format: dict[str, Any] | None) -> str:
@@ -59,19 +65,25 @@ class FusedStage:
         return result.text
 
     async def answer(self, client: BackendClient, image_url: str) -> FusedAnswer:
-        """The validated fields; a server that refuses the schema (HTTP 400) is asked once
-        more with the strict JSON prompt alone, and one that refuses that too leaves every
+        """The validated fields; a server that refuses the schema (HTTP 400, or a server
+        error naming ``response_format``) is asked again with the strict JSON prompt alone,
+        for this photo and the rest of the run, and one that refuses that too leaves every
         field to its stage request. Other backend failures raise ``BackendError``."""
         fmt = ({"type": "json_schema", "json_schema": {"name": "photo_metadata",
                                                        "schema": self.schema}}
-               if client.adapter.supports_json_schema else None)
+               if client.adapter.supports_json_schema and not self.schema_refused else None)
         try:
             text = await self._ask(client, image_url, fmt)
-        except BackendRequestError:
+        except (BackendRequestError, BackendServerError) as exc:
+            if isinstance(exc, BackendServerError):
+                if fmt is None or "response_format" not in str(exc):
+                    raise
+                self.schema_refused = True  # it named the schema: never send it again
             try:
                 if fmt is None:
                     raise
                 text = await self._ask(client, image_url, None)
+                self.schema_refused = True
             except BackendRequestError as again:
                 reason = f"the server refused the combined request ({again})"
                 return FusedAnswer(failures={s: reason for s in self.stages})
