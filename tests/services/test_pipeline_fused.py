@@ -134,22 +134,18 @@ async def test_a_server_refusing_the_schema_gets_the_strict_json_prompt(
         http, fake_backend, tmp_path):
     server = fake_backend("vllm", [FakeModel("vlm", json_schema=False)])
     photos = make_photos(tmp_path, 3)
-    delivered = asyncio.Event()
-
-    async def one_by_one():
-        for path in photos:
-            delivered.clear()
-            yield path
-            await delivered.wait()
-
-    results = {}
-
-    def on_result(result):
-        results[result.file_path.name] = result
-        delivered.set()
-
     p = pipeline(http, entries(registry_entry(server.base_url, "vlm")))
-    outcome = await p.run(one_by_one(), on_result=on_result)
+
+    async def first_then_rest():
+        yield photos[0]
+        for _ in range(1000):  # the later photos start once the first one learnt the refusal
+            if p._fused is not None and p._fused.schema_refused:
+                break
+            await asyncio.sleep(0.01)
+        for path in photos[1:]:
+            yield path
+
+    outcome, results = await tag(p, first_then_rest())
     # A 400 for the schema, then the prompt alone, for this photo and every later one.
     assert outcome.ok == 3 and server.chat_count() == 4
     assert len(server.records) == 3
