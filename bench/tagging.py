@@ -5,8 +5,10 @@ model decodes every image it receives, as real servers do. Photos are generated 
 (hard links to a few sources, so a 5,000-photo run costs no disk). Prints images/s, slot
 utilisation, preparation CPU per image, peak RSS of the tagging process and the ratio against
 the baseline run in the same command. Targets are printed next to the figures, never asserted.
-A burst-heavy folder (groups of five frames) then reports model requests per photo with burst
-grouping against the same folder tagged photo by photo (see bench/tagging_bursts.py).
+Combined requests (title, keywords and description in one answer) are then compared with three
+requests per photo on the same photos and server. A burst-heavy folder (groups of five frames)
+then reports model requests per photo with burst grouping against the same folder tagged photo
+by photo (see bench/tagging_bursts.py).
 
     python bench/tagging.py --quick     # about 30 s
     python bench/tagging.py             # 5,000 photos: several minutes on a quiet machine
@@ -70,6 +72,22 @@ def generate_sources(folder: Path, count: int, size: tuple[int, int]) -> None:
                        quality=92)
 
 
+def small_sources(folder: Path, count: int = 3) -> list[Path]:
+    """Phone-sized photos (1600 x 1200) for the request-mode comparison: their preparation is
+    cheap, so the figure measures the server's per-request work, not decoding."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        tint = Image.new("RGB", (1600, 1200), SOURCE_COLOURS[i % len(SOURCE_COLOURS)])
+        grain = Image.effect_noise((1600, 1200), 30).convert("RGB")
+        path = folder / f"small-{i}.jpg"
+        Image.blend(tint, grain, 0.2).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
 def link_photos(sources: list[Path], folder: Path, count: int) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -104,7 +122,8 @@ def bench_entries(url: str, slots: int) -> list:
     return entries
 
 
-async def run_pipeline(url: str, photos: list[Path], slots: int) -> dict[str, float]:
+async def run_pipeline(url: str, photos: list[Path], slots: int,
+                       fused: bool = True) -> dict[str, float]:
     entries = bench_entries(url, slots)
     prep_cpu: list[float] = []
     failed = 0
@@ -123,7 +142,7 @@ async def run_pipeline(url: str, photos: list[Path], slots: int) -> dict[str, fl
 
     async with httpx.AsyncClient() as http:
         await http.post(f"{url}/_reset")
-        pipeline = TaggingPipeline(http, entries, Settings())
+        pipeline = TaggingPipeline(http, entries, Settings(), fused=fused)
         start = time.perf_counter()
         outcome = await pipeline.run(iter(photos), on_result=on_result)
         elapsed = time.perf_counter() - start
@@ -132,6 +151,7 @@ async def run_pipeline(url: str, photos: list[Path], slots: int) -> dict[str, fl
     return {"images": outcome.total, "failed": failed, "seconds": elapsed,
             "rate": outcome.total / elapsed, "utilisation": stats["utilisation"],
             "max_active": stats["max_active"], "prep_cpu_mean": statistics.fmean(prep_cpu),
+            "per_photo": stats["requests"] / max(1, outcome.total),
             "prep_cpu_p95": prep_cpu[int(len(prep_cpu) * 0.95) - 1 if len(prep_cpu) > 1 else 0]}
 
 
@@ -179,6 +199,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="server latency (s)")
     parser.add_argument("--slots", type=int, default=4, help="server slots")
     parser.add_argument("--megapixels", type=int, default=24, choices=(12, 24, 45))
+    parser.add_argument("--mode-images", type=int, help="photos for the fused vs separate "
+                        "comparison (0 skips it)")
     parser.add_argument("--burst-groups", type=int, help="bursts of 5 in the burst-heavy "
                         "folder (0 skips it)")
     parser.add_argument("--generate", metavar="DIR", help=argparse.SUPPRESS)
@@ -206,6 +228,15 @@ def main() -> None:
             rss = peak_rss_mb()
             print(f"Baseline: {n_base} photos, sequential, whole files", flush=True)
             base = run_baseline(url, baseline_photos)
+            n_modes = args.mode_images if args.mode_images is not None else (
+                80 if args.quick else 400)
+            modes = None
+            if n_modes:
+                print(f"Fused vs separate: {n_modes} photos (1600 x 1200) each", flush=True)
+                mode_photos = link_photos(small_sources(folder / "small"), folder / "modes",
+                                          n_modes)
+                modes = (asyncio.run(run_pipeline(url, mode_photos, args.slots, fused=True)),
+                         asyncio.run(run_pipeline(url, mode_photos, args.slots, fused=False)))
             n_bursts = args.burst_groups if args.burst_groups is not None else (
                 4 if args.quick else 40)
             bursts = asyncio.run(tagging_bursts.measure(
@@ -233,6 +264,14 @@ def main() -> None:
     print(f"  same photo with a camera's MPF preview: {camera:.1f} ms")
     print(f"peak RSS (tagging process)   {rss:.0f} MB for {ours['images']:.0f} photos   "
           f"(target < 500 MB for 5,000)")
+    if modes is not None:
+        fused, separate = modes
+        print(f"fused (one request per photo) {fused['rate']:.2f} images/s, "
+              f"{fused['per_photo']:.2f} requests per photo ({fused['failed']:.0f} failed)")
+        print(f"separate (one per stage)     {separate['rate']:.2f} images/s, "
+              f"{separate['per_photo']:.2f} requests per photo")
+        print(f"  fused / separate           {fused['rate'] / separate['rate']:.2f}x images/s"
+              f"   (target >= 2.5x)")
     if bursts is not None:
         tagging_bursts.report(bursts)
 

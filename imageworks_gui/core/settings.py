@@ -43,6 +43,9 @@ class TaggingSettings(BaseModel):
     max_keywords: int = Field(default=25, ge=1, le=200)
     banned_keywords: list[str] = Field(default_factory=list)
     recursive: bool = True
+    fused: bool = True
+    """Ask once per photo (title, keywords and description in one JSON answer) when every
+    stage resolves to the same model on the same server."""
 
 
 class GroupingSettings(BaseModel):

@@ -63,6 +63,11 @@ class TagResult(BaseModel):
     """The burst this photo belongs to (absent for a photo tagged on its own)."""
     representative: str | None = None
     """The burst frame that was tagged; a member's proposal is a copy of its proposal."""
+    request_mode: str | None = None
+    """How the stages were asked: ``fused`` (one request for every stage), ``fused+fallback``
+    (one request, then a stage request for each field in ``fallback``) or ``separate``."""
+    fallback: dict[str, str] | None = None
+    """Per stage whose field in the fused answer did not validate: why (it was asked again)."""
 
     @property
     def ok(self) -> bool:

@@ -45,6 +45,8 @@ _LABELS = {
                      "profile sets its own count"),
     "banned_keywords": ("Banned words", "Comma separated; never proposed as keywords"),
     "recursive": ("Include subfolders", "Open folders recursively"),
+    "fused": ("One request per photo", "When caption, keywords and description use the same "
+              "model on the same server, ask for all three in one JSON answer"),
     "sidecar_style": ("New sidecar name", "adobe: IMG_1.xmp (Lightroom, Capture One); "
                       "darktable: IMG_1.CR2.xmp (darktable, digiKam)"),
     "sidecar_collision": ("Two photos, one sidecar name", "When IMG_1.CR2 and IMG_1.DNG (or "

@@ -38,13 +38,15 @@ def test_run_groups_by_default_and_writes_the_proposal_into_every_member(setup):
                           "--summary", tmp / "summary.md")
     assert code == 0, output
     assert "Bursts: 5 photo(s) in 1 burst(s)" in output
-    assert "Model requests: 6, 1.00 per photo" in output
-    assert server.chat_count() == 6
+    assert "Model requests: 2, 0.33 per photo" in output  # one combined request per group
+    assert "Request mode: fused (one request per photo) for 2 photo(s)." in output
+    assert server.chat_count() == 2
     journal = records(tmp / "o.jsonl")
     reps = {journal[p.name].representative for p in frames}
     assert len(reps) == 1 and journal[single[0].name].representative is None
-    assert "Model requests: 6 for 6 photo(s), 1.00 per photo." in (
-        tmp / "summary.md").read_text()
+    report = (tmp / "summary.md").read_text()
+    assert "Model requests: 2 for 6 photo(s), 0.33 per photo." in report
+    assert f"| copy of {journal[frames[0].name].representative.rsplit('/', 1)[-1]}" in report
     keywords = journal[frames[0].name].keywords
     for path in frames:
         subject = json.loads(exiftool("-j", "-XMP-dc:Subject", path))[0]["Subject"]
@@ -57,8 +59,8 @@ def test_no_group_asks_for_every_photo(setup):
     code, output = invoke("-i", frames[0].parent, "--registry-path", registry, "--dry-run",
                           "--skip-preflight", "--no-group", "--output-jsonl", tmp / "o.jsonl")
     assert code == 0, output
-    assert "Bursts:" not in output and "3.00 per photo" in output
-    assert server.chat_count() == 18
+    assert "Bursts:" not in output and "1.00 per photo" in output
+    assert server.chat_count() == 6
     assert all(r.group_id is None for r in records(tmp / "o.jsonl").values())
 
 
@@ -69,7 +71,18 @@ def test_the_setting_turns_grouping_off(setup, isolated_user_dirs):
     code, output = invoke("-i", frames[0].parent, "--registry-path", registry, "--dry-run",
                           "--skip-preflight", "--output-jsonl", tmp / "o.jsonl")
     assert code == 0, output
-    assert server.chat_count() == 18
+    assert server.chat_count() == 6
     code, output = invoke("-i", frames[0].parent, "--registry-path", registry, "--dry-run",
                           "--skip-preflight", "--group", "--output-jsonl", tmp / "o2.jsonl")
-    assert code == 0 and server.chat_count() == 18 + 6
+    assert code == 0 and server.chat_count() == 6 + 2
+
+
+def test_no_fused_with_bursts_asks_each_stage_of_each_representative(setup):
+    server, frames, _single, registry, tmp = setup
+    code, output = invoke("-i", frames[0].parent, "--registry-path", registry, "--dry-run",
+                          "--skip-preflight", "--no-fused", "--output-jsonl", tmp / "o.jsonl")
+    assert code == 0, output
+    assert "Model requests: 6, 1.00 per photo" in output and server.chat_count() == 6
+    assert "Request mode: separate (one request per stage) for 2 photo(s)." in output
+    assert not any(r.fused for r in server.records)
+    assert {r.request_mode for r in records(tmp / "o.jsonl").values()} == {"separate"}

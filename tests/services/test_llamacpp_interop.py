@@ -206,3 +206,22 @@ async def test_without_the_enum_the_random_model_answers_outside_the_vocabulary(
         except StageError:
             continue  # no usable keywords at all: certainly none from the vocabulary
         assert not set(keywords) <= terms, keywords
+
+
+async def test_a_combined_request_is_accepted_and_checked_field_by_field(http, llama_server,
+                                                                         tmp_path):
+    from tests.support.tagging import make_photos
+
+    results = []
+    pipeline = TaggingPipeline(http, [entry(llama_server)], Settings(), backoff_base_s=0.01)
+    assert pipeline.request_mode == "fused"
+    await pipeline.run(make_photos(tmp_path, 1, size=(320, 240)), on_result=results.append)
+    [result] = results
+    # llama-cpp-python takes the schema in its json_object form and turns it into a grammar,
+    # so the combined request is accepted (never refused) and each field is then checked: a
+    # field the random model filled badly is asked again on its own, with the reason kept.
+    assert pipeline._fused is not None and not pipeline._fused.schema_refused
+    assert result.request_mode in ("fused", "fused+fallback"), result.request_mode
+    assert set(result.fallback) <= {"caption", "keywords", "description"}
+    assert all(result.fallback.values())
+    assert all("response_format" not in e for e in result.errors.values())

@@ -23,7 +23,9 @@ from tests.support.tagging import entries, make_photos, registry_entry
 
 
 def pipeline(http, items, **kw) -> TaggingPipeline:
+    """A pipeline asking each stage on its own (combined requests: test_pipeline_fused.py)."""
     settings = kw.pop("settings", Settings())
+    kw.setdefault("fused", False)
     return TaggingPipeline(http, items, settings, backoff_base_s=0.01, **kw)
 
 

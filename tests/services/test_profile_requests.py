@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from imageworks_gui.core.prompts import parse_profile
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.core.vocabulary import Vocabulary, VocabularyTerm
@@ -28,12 +30,14 @@ async def tag(http, server, tmp_path, profile, **kwargs):
     return pipeline, results[0]
 
 
-async def test_a_german_profile_asks_every_stage_for_german(http, fake_backend, tmp_path):
+@pytest.mark.parametrize(("fused", "requests"), [(False, 3), (True, 1)])
+async def test_a_german_profile_asks_every_stage_for_german(http, fake_backend, tmp_path,
+                                                           fused, requests):
     server = fake_backend("vllm", [FakeModel("vlm")])
-    _, result = await tag(http, server, tmp_path, german_profile())
+    _, result = await tag(http, server, tmp_path, german_profile(), fused=fused)
     assert result.status == "ok", result.errors
     systems = [r.payload["messages"][0]["content"] for r in server.records]
-    assert len(systems) == 3
+    assert len(systems) == requests
     assert all("Write every caption, description and keyword in German (de)" in s
                for s in systems)
 

@@ -45,7 +45,7 @@ async def test_each_backend_gets_sampling_schema_and_a_small_jpeg(http, fake_bac
     photo = make_photos(tmp_path, 1, size=(3000, 2000))[0]
     pipeline = TaggingPipeline(http, entries(registry_entry(server.base_url, "vlm",
                                                             backend=backend)),
-                               Settings(), backoff_base_s=0.01)
+                               Settings(), backoff_base_s=0.01, fused=False)
     results = []
     outcome = await pipeline.run([photo], on_result=results.append)
     assert outcome.ok == 1, results[0].errors

@@ -61,6 +61,12 @@ class FakeModel:
     """How descriptions are written: plain, json (``{"description": ...}`` with ``\\u``
     escapes), nested (the text inside an inner object), data (JSON with no text field),
     broken (JSON cut short) or fenced (a code fence around JSON)."""
+    fused_style: str = "json"
+    """How combined requests (title, keywords and description in one JSON answer) are
+    answered: json (every field good), fenced (inside a code fence), bad_title (the title is
+    a JSON data string), bad_description (the description is JSON cut short), bad_keywords
+    (only empty keywords), keywords_only (a model that answers just the keyword part) or
+    broken (the whole answer cut short)."""
 
 
 @dataclass
@@ -73,6 +79,8 @@ class RequestRecord:
     image_size: tuple[int, int] | None = None
     image_format: str | None = None
     response_format: bool = False
+    fused: bool = False
+    """A combined request: it asked for title, keywords and description at once."""
     payload: dict[str, Any] = field(default_factory=dict)
 
 
@@ -210,6 +218,9 @@ class FakeBackend:
                 record.image_size = img.size
                 img.load()  # a real server decodes the whole image
                 colour = colour_name(img.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+        record.fused = _is_fused(payload, prompt)
+        if record.fused and (image_url or not model.sees):
+            return _fused_answer(colour, model), record
         text = prompt.lower()
         if model.sees and not image_url and any(w in text for w in ("image", "photo", "colour")):
             return "I do not see any image.", record
@@ -251,6 +262,40 @@ def _keyword_enum(fmt: Any) -> list[str]:
     except (KeyError, TypeError, AttributeError):
         return []
     return [str(t) for t in enum] if isinstance(enum, list) else []
+
+
+def _is_fused(payload: dict[str, Any], prompt: str) -> bool:
+    """A request for title, keywords and description at once (by schema or by its prompt)."""
+    fmt = payload.get("response_format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+        props = (fmt["json_schema"].get("schema") or {}).get("properties") or {}
+        return "keywords" in props and len(props) > 1
+    return '"keywords"' in prompt and ('"title"' in prompt or '"description"' in prompt)
+
+
+def _fused_answer(colour: str, model: FakeModel) -> str:
+    """A combined answer in the shape ``FakeModel.fused_style`` names; its fields are written
+    the way the model writes them in stage answers (``keyword_style`` control, ``prose_style``)."""
+    style = model.fused_style
+    prose = (f"A photograph filled mostly with {colour}. It shows a plain {colour} surface, "
+             f"caf\u00e9 style.")
+    dirty = [f"{colour}\x00", "bell\x07tower", "\x1b[31m", "tab\tseparated", "test pattern"]
+    clean = [colour, f"{colour} tones", "test pattern"]
+    keywords = dirty if model.keyword_style == "control" else clean
+    good: dict[str, Any] = {"title": f"A {colour} photograph", "keywords": keywords,
+                            "description": _styled_prose(prose, colour, model.prose_style)}
+    if style == "bad_title":
+        good["title"] = json.dumps({"objects": [colour], "count": 1})
+    elif style == "bad_description":
+        good["description"] = json.dumps({"description": prose})[:30]
+    elif style == "bad_keywords":
+        good["keywords"] = ["", "  "]
+    elif style == "keywords_only":
+        good = {"keywords": good["keywords"]}
+    body = json.dumps(good)
+    if style == "broken":
+        return body[: len(body) // 2]
+    return f"```json\n{body}\n```" if style == "fenced" else body
 
 
 def _styled_prose(prose: str, colour: str, style: str) -> str:

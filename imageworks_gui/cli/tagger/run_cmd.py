@@ -36,6 +36,7 @@ from imageworks_gui.services.pipeline import (
     explicit_entries,
     write_summary,
 )
+from imageworks_gui.services.pipeline.summary import request_mode_line
 from imageworks_gui.services.prompt_profiles import PromptProfileError, load_prompt_profile
 from imageworks_gui.services.registry_store import (
     RegistryLoadError,
@@ -227,6 +228,10 @@ def run(
     group: bool | None = typer.Option(
         None, "--group/--no-group", help="Tag each burst of near-identical frames once and "
         "copy the proposal to its members (default: settings, on)."),
+    fused: bool | None = typer.Option(
+        None, "--fused/--no-fused", help="Ask once per photo (title, keywords and description "
+        "in one JSON answer) when every stage uses the same model on the same server "
+        "(default: settings, on)."),
     base_url: str | None = typer.Option(
         None, "--base-url", help="Explicit mode: an OpenAI-compatible endpoint such as "
         "http://127.0.0.1:8000/v1, without the registry."),
@@ -252,7 +257,7 @@ def run(
                     prompt_profile, skip_preflight, resume, skip_tagged, base_url,
                     vocabulary_refs=vocabulary,
                     vocabulary_mode=vocabulary_mode.value if vocabulary_mode else None,
-                    group=group)
+                    group=group, fused=fused)
     except UsageError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from None
@@ -265,7 +270,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
          max_keywords: int | None, concurrency: int | None, profile_name: str | None,
          skip_preflight: bool, resume: bool, skip_tagged: bool, base_url: str | None,
          *, vocabulary_refs: list[str] | None = None, vocabulary_mode: str | None = None,
-         group: bool | None = None) -> int:
+         group: bool | None = None, fused: bool | None = None) -> int:
     if base_url and (use_registry or registry_path):
         raise UsageError("--base-url (explicit mode) cannot be combined with --use-registry or "
                          "--registry-path: choose one")
@@ -310,7 +315,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
             journal, resume, has_keywords, raw_preview, inputs,
             settings.tagging.recursive if recursive is None else recursive,
             skip_preflight, sink, collected, summary, vocabulary=policy,
-            grouper=make_grouper(settings, raw_preview, group)))
+            grouper=make_grouper(settings, raw_preview, group), fused=fused))
         return max(code, sink.finish()) if sink is not None else code
     finally:
         if sink is not None and sink.pending:
@@ -329,19 +334,22 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
                       collected: list[TagResult] | None, summary: Path | None,
                       *, vocabulary: VocabularyPolicy | None = None,
-                      grouper: BurstGrouper | None = None) -> int:
+                      grouper: BurstGrouper | None = None, fused: bool | None = None) -> int:
     async with make_http_client(settings) as http:
         pipeline = TaggingPipeline(
             http, entries, settings, roles=roles, preferred=preferred, served_names=served,
             prompt_profile=profile, max_keywords=max_keywords, concurrency=concurrency,
             journal_path=journal, resume=resume, has_keywords=has_keywords,
-            raw_preview=raw_preview, vocabulary=vocabulary, grouper=grouper)
+            raw_preview=raw_preview, vocabulary=vocabulary, grouper=grouper, fused=fused)
         try:
             pipeline.resolve()
         except RoleResolutionError as exc:
             raise UsageError(str(exc)) from exc
         err.print("Models:")
         _print_bindings(pipeline)
+        err.print("Requests: " + ("one per photo (fused), stage requests only for fields that "
+                                  "do not validate" if pipeline.request_mode == "fused" else
+                                  "one per stage (separate)"))
         if vocabulary is not None:
             err.print(f"Vocabulary: {', '.join(map(repr, vocabulary.names))} "
                       f"({vocabulary.mode} mode)")
@@ -371,6 +379,8 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
         out.print(bursts)
     out.print(f"Model requests: {outcome.model_requests}, "
               f"{outcome.requests_per_photo:.2f} per photo")
+    if (modes := request_mode_line(outcome)) is not None:
+        out.print(modes)
     out.print(f"Journal: {journal}" + (f"\nReport: {summary}" if summary else ""))
     if outcome.failures:
         out.print("Failed images:")

@@ -19,9 +19,12 @@ ALREADY_TAGGED = "already has keywords"
 
 
 def model_requests(result: TagResult) -> int:
-    """Stage requests this result cost in this run (0 for copies and journal replays)."""
+    """Model requests this result cost in this run (0 for copies and journal replays): one
+    for a fused request plus one per field that fell back, else one per stage."""
     if result.status not in ("ok", "failed") or result.inherited:
         return 0
+    if result.request_mode in ("fused", "fused+fallback"):
+        return 1 + len(result.fallback or {})
     return len(result.models)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.services.backends.probes import ProbeReport
+from imageworks_gui.services.pipeline.groups import model_requests
 from imageworks_gui.services.pipeline.roles import StageBinding
 
 
@@ -31,8 +32,24 @@ class RunOutcome:
     was_cancelled: bool = False
     model_requests: int = 0
     """Stage requests sent to models (a burst member's copied proposal costs none)."""
+    request_modes: dict[str, int] = field(default_factory=dict)
+    """Photos tagged in this run per ``request_mode`` (fused, fused+fallback, separate)."""
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    """Per stage: photos whose field in the fused answer was asked again on its own."""
     failures: list[TagResult] = field(default_factory=list)
     bindings: dict[str, StageBinding] = field(default_factory=dict)
+
+    def count_requests(self, result: TagResult) -> None:
+        """Add what tagging ``result`` cost (nothing for burst copies and journal replays)."""
+        cost = model_requests(result)
+        if not cost:
+            return
+        self.model_requests += cost
+        if result.request_mode:
+            self.request_modes[result.request_mode] = (
+                self.request_modes.get(result.request_mode, 0) + 1)
+        for stage in result.fallback or {}:
+            self.fallbacks[stage] = self.fallbacks.get(stage, 0) + 1
 
     @property
     def requests_per_photo(self) -> float:

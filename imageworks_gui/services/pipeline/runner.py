@@ -31,7 +31,8 @@ from imageworks_gui.services.images import (
     prepare_image_async,
 )
 from imageworks_gui.services.logs import log_event
-from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan, model_requests
+from imageworks_gui.services.pipeline.fused import FusedStage, fused_stages
+from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan
 from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
@@ -77,6 +78,10 @@ class TaggingPipeline:
 
     With a ``grouper`` (``pipeline.groups``) one frame per burst is tagged; the members get
     copies of its proposal, delivered and journaled right after it.
+
+    With ``fused`` (default ``settings.tagging.fused``) and every stage resolved to the same
+    model on the same server, each photo costs one request (``pipeline.fused``); fields of
+    that answer that do not validate are asked again by their own stage.
     """
 
     def __init__(self, http: httpx.AsyncClient, entries: Sequence[RegistryEntry],
@@ -90,7 +95,8 @@ class TaggingPipeline:
                  resume: bool = False, has_keywords: Callable[[Path], bool] | None = None,
                  raw_preview: RawPreview = exiftool_raw_preview,
                  backoff_base_s: float = 0.5,
-                 vocabulary: VocabularyPolicy | None = None) -> None:
+                 vocabulary: VocabularyPolicy | None = None,
+                 fused: bool | None = None) -> None:
         self.http = http
         self.entries = list(entries)
         self.settings = settings
@@ -115,7 +121,9 @@ class TaggingPipeline:
         self.keyword_constraint = plan_constraint(
             vocabulary.mapper.vocabularies, vocabulary.mode, settings.vocabulary,
             settings.tagging.banned_keywords) if vocabulary else None
+        self.fused = settings.tagging.fused if fused is None else fused
         self.limits = EndpointLimits(settings.backend)
+        self._fused: FusedStage | None = None
         self._bindings: dict[str, StageBinding] | None = None
         self._clients: dict[str, BackendClient] = {}
         self._running = asyncio.Event()
@@ -145,7 +153,17 @@ class TaggingPipeline:
                         limiter=self.limits.for_entry(entry, self.concurrency),
                         served_name=self.served_names.get(binding.stage),
                         backoff_base_s=self.backoff_base_s)
+            together = fused_stages(self._bindings, self.served_names, self.fused)
+            if together:
+                self._fused = FusedStage(together, self.profile, self.max_keywords,
+                                         self.settings.tagging.banned_keywords)
         return self._bindings
+
+    @property
+    def request_mode(self) -> str:
+        """``fused`` when this run asks once per photo, else ``separate``."""
+        self.resolve()
+        return "fused" if self._fused is not None else "separate"
 
     def client_for(self, stage: str) -> BackendClient:
         return self._clients[self.resolve()[stage].entry.name]
@@ -239,9 +257,16 @@ class TaggingPipeline:
         result.timings_ms["prepare_cpu"] = round(prepared.cpu_ms, 1)
         image_url = "data:image/jpeg;base64," + base64.b64encode(prepared.jpeg).decode("ascii")
         del prepared
-        first = [s for s in ("caption", "keywords") if s in self.stages]
+        pending = self.stages
+        if self._fused is not None:
+            pending = await self._fused.run(self.client_for(self.stages[0]), image_url, result)
+            for stage in self._fused.stages:
+                self._provenance(stage, result)
+        else:
+            result.request_mode = "separate"
+        first = [s for s in ("caption", "keywords") if s in pending]
         await asyncio.gather(*(self._stage(s, image_url, result) for s in first))
-        if "description" in self.stages:
+        if "description" in pending:
             await self._running.wait()
             await self._stage("description", image_url, result, caption=result.caption or "",
                               keywords=", ".join(result.keywords))
@@ -268,6 +293,10 @@ class TaggingPipeline:
             result.errors[stage] = str(exc)
         finally:
             result.timings_ms[stage] = round((time.perf_counter() - t0) * 1000, 1)
+        self._provenance(stage, result)
+
+    def _provenance(self, stage: str, result: TagResult) -> None:
+        client = self.client_for(stage)
         served = client.served_name or client.entry.served_model_id
         result.models[stage] = self.resolve()[stage].provenance(served)
 
@@ -353,7 +382,7 @@ class TaggingPipeline:
 
         def outcome_count(result: TagResult) -> None:
             progress.done += 1
-            outcome.model_requests += model_requests(result)
+            outcome.count_requests(result)
             if result.status == "ok":
                 outcome.ok += 1
                 processed_times.append(time.perf_counter())

@@ -18,16 +18,21 @@ class StageError(Exception):
     """A stage got an answer it cannot use; the message quotes what the model said."""
 
 
-def stage_messages(prompt: StagePrompt, image_url: str, **values: object) -> list[dict[str, Any]]:
+def chat_messages(system: str, text: str, image_url: str) -> list[dict[str, Any]]:
     """System + user messages with the image as a data URL part."""
     messages: list[dict[str, Any]] = []
-    if prompt.system:
-        messages.append({"role": "system", "content": prompt.system})
+    if system:
+        messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": [
-        {"type": "text", "text": prompt.render(**values)},
+        {"type": "text", "text": text},
         {"type": "image_url", "image_url": {"url": image_url}},
     ]})
     return messages
+
+
+def stage_messages(prompt: StagePrompt, image_url: str, **values: object) -> list[dict[str, Any]]:
+    """The messages of one stage, its placeholders filled."""
+    return chat_messages(prompt.system, prompt.render(**values), image_url)
 
 
 def _snippet(text: str) -> str:
