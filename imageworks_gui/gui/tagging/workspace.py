@@ -65,6 +65,8 @@ class TaggingWorkspace(QWidget):
         ctrl = self.controller
         self.loader = ThumbnailLoader(ThumbnailService(ThumbnailCache(size=THUMB)), parent=self)
         self.model = PhotoGridModel(ctrl.session, self.loader, self)
+        self.model.group_label = ctrl.bursts.label
+        ctrl.bursts.groups_changed.connect(self.model.groups_changed)
         self.proxy = PhotoFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.notices: list[tuple[Severity, str]] = []
