@@ -84,10 +84,15 @@ def test_bursts_get_badges_are_tagged_once_and_approved_as_one_step(shoot, works
 
         stack = ctrl.undo_stack
         depth = stack.count()
-        assert ctrl.approve_group(str(first[1])) == 3
+        ws.select_row(ws.model.row_of(str(first[1])))
+        await wait_for(lambda: ws.current_path() == str(first[1]))
+        button = ws.review_pane.approve_group_button
+        assert button.isVisible() and button.text() == "Approve group (3)"
+        button.click()
         assert stack.count() == depth + 1 and "Approve group (3)" in stack.undoText()
         assert {ctrl.session.get(str(p)).state for p in first} == {"approved"}
         assert {ctrl.session.get(str(p)).state for p in second} == {"proposed"}
+        assert not button.isVisible()  # nothing left to approve in this burst
         stack.undo()  # one step brings the whole burst back
         assert {ctrl.session.get(str(p)).state for p in first} == {"proposed"}
         stack.redo()
@@ -114,6 +119,8 @@ def test_grouping_off_tags_every_photo_and_shows_no_badge(shoot, workspace, run)
         assert await ctrl.run("all")
         await asyncio.sleep(0)
         assert ctrl.bursts.bursts == [] and set(badges(ws).values()) == {None}
+        ws.select_row(0)
+        assert not ws.review_pane.approve_group_button.isVisible()
         chats = [r for r in backend.records if r.image_bytes and "colour" not in r.prompt.lower()]
         assert len(chats) == 7 * 3
 

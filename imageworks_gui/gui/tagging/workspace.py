@@ -135,6 +135,8 @@ class TaggingWorkspace(QWidget):
         pane.approve_requested.connect(a.approve.trigger)
         pane.reject_requested.connect(a.reject.trigger)
         pane.approve_all_requested.connect(a.approve_all.trigger)
+        pane.approve_group_requested.connect(self._approve_group)
+        ctrl.bursts.groups_changed.connect(lambda _paths: self._show_group())
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
@@ -264,6 +266,7 @@ class TaggingWorkspace(QWidget):
             self.controller.writer.reads.schedule(path, first=True)
         self.review_pane.show_review(review, self.controller.writer.reads.unread_text(path))
         self.review_pane.set_notes(self.controller.writer.reads.notes.get(path or "", []))
+        self._show_group()
         if path is None or review is None:
             self.preview.clear()  # nothing selected: no preview may linger or arrive late
             return
@@ -280,7 +283,21 @@ class TaggingWorkspace(QWidget):
             self.review_pane.show_review(self.controller.session.get(current),
                                          self.controller.writer.reads.unread_text(current))
             self.review_pane.set_notes(self.controller.writer.reads.notes.get(current, []))
+            self._show_group()
         self._refresh_timer.start()
+
+    def _show_group(self) -> None:
+        """Size the review pane's "Approve group" to the shown photo's undecided frames."""
+        current, ctrl = self.current_path(), self.controller
+        members = ctrl.bursts.members(current) if current is not None else ()
+        undecided = [p for p in members if p in ctrl.session
+                     and ctrl.session.get(p).state == "proposed"]
+        self.review_pane.set_group(len(undecided) if len(members) > 1 else 0)
+
+    def _approve_group(self) -> None:
+        current = self.current_path()
+        if current is not None:
+            self.controller.approve_group(current)
 
     def _refresh_summary(self) -> None:
         session = self.controller.session
