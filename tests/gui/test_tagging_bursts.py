@@ -125,3 +125,32 @@ def test_grouping_off_tags_every_photo_and_shows_no_badge(shoot, workspace, run)
         assert len(chats) == 7 * 3
 
     run(flow())
+
+
+def test_collapse_shows_one_card_per_burst_and_expand_shows_every_frame(shoot, workspace, run):
+    folder, first, second, _single = shoot
+    ws, _backend = workspace()
+    ctrl = ws.controller
+
+    def shown() -> dict[str, str | None]:
+        proxy = ws.proxy
+        return {proxy.index(r, 0).data(0x0100 + 1).rsplit("/", 1)[-1]:
+                proxy.index(r, 0).data(GROUP_ROLE) for r in range(proxy.rowCount())}
+
+    async def flow() -> None:
+        await ctrl.open_paths([folder])
+        await wait_for(lambda: len(ctrl.bursts.bursts) == 2, timeout=30)
+        assert len(shown()) == 7
+        collapse = ws.actions_.collapse_bursts
+        assert collapse in ws.grid.menu_for([]).actions()  # also in the grid's context menu
+        collapse.setChecked(True)
+        cards = shown()
+        reps = {name for name, label in cards.items() if label}
+        assert len(cards) == 3 and set(cards.values()) == {"▣ 3", None}
+        assert reps <= {p.name for p in [*first, *second]} and len(reps) == 2
+        ws.proxy.set_filter("untagged")  # filters keep working on the collapsed grid
+        assert len(shown()) == 3
+        collapse.setChecked(False)
+        assert len(shown()) == 7 and shown()[first[0].name] == "1/3"
+
+    run(flow())

@@ -74,12 +74,22 @@ class BurstIndex(QObject):
         group = self._by_path.get(path)
         return group.members if group is not None else (path,)
 
+    collapsed = False
+    """Each burst shows as one card, its representative (``hidden`` says who is left out)."""
+
     def label(self, path: str) -> str | None:
-        """``"2/5"``: the frame's place in its burst, or None outside a burst."""
+        """``"2/5"``: the frame's place in its burst (``"▣ 5"`` on a collapsed burst's card)."""
         group = self._by_path.get(path)
         if group is None:
             return None
+        if self.collapsed:
+            return f"▣ {len(group.members)}"
         return f"{group.members.index(path) + 1}/{len(group.members)}"
+
+    def hidden(self, path: str) -> bool:
+        """True for a frame folded into its burst's card while bursts are collapsed."""
+        group = self._by_path.get(path)
+        return self.collapsed and group is not None and path != group.representative
 
     @property
     def bursts(self) -> list[BurstGroup]:

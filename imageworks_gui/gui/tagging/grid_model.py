@@ -225,6 +225,8 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[str] | None = None
         self.filter_key = "all"
+        self.hidden: Callable[[str], bool] = lambda _path: False
+        """Rows left out whatever the filter (frames folded into a collapsed burst)."""
         self.setDynamicSortFilter(True)
 
     def set_filter(self, key: str) -> None:
@@ -232,12 +234,17 @@ class PhotoFilterProxy(QSortFilterProxyModel):
             raise ValueError(f"unknown filter {key!r}; choose one of {', '.join(FILTERS)}")
         self.filter_key = key
         self._states = FILTERS[key][1]
+        self.refilter()
+
+    def refilter(self) -> None:
         self.beginFilterChange()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if self.hidden(model.data(model.index(source_row, 0, source_parent), PATH_ROLE)):
+            return False
         if self._states is None:
             return True
-        model = self.sourceModel()
         state = model.data(model.index(source_row, 0, source_parent), STATE_ROLE)
         return state in self._states

@@ -136,7 +136,10 @@ class TaggingWorkspace(QWidget):
         pane.reject_requested.connect(a.reject.trigger)
         pane.approve_all_requested.connect(a.approve_all.trigger)
         pane.approve_group_requested.connect(self._approve_group)
-        ctrl.bursts.groups_changed.connect(lambda _paths: self._show_group())
+        ctrl.bursts.groups_changed.connect(self._groups_changed)
+        a.collapse_bursts.toggled.connect(self._collapse_bursts)
+        self.proxy.hidden = ctrl.bursts.hidden
+        self.grid.extra_actions = [a.collapse_bursts]
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
@@ -294,6 +297,18 @@ class TaggingWorkspace(QWidget):
                      and ctrl.session.get(p).state == "proposed"]
         self.review_pane.set_group(len(undecided) if len(members) > 1 else 0)
 
+    def _groups_changed(self, _paths: list[str]) -> None:
+        if self.controller.bursts.collapsed:
+            self.proxy.refilter()
+        self._show_group()
+
+    def _collapse_bursts(self, on: bool) -> None:
+        """Fold each burst into its representative's card, or show every frame again."""
+        bursts = self.controller.bursts
+        bursts.collapsed = on
+        self.proxy.refilter()
+        self.model.groups_changed([m for g in bursts.bursts for m in g.members])
+
     def _approve_group(self) -> None:
         current = self.current_path()
         if current is not None:
@@ -393,7 +408,7 @@ class TaggingWorkspace(QWidget):
         """Commands for a Tagging menu of the main window (None marks a separator)."""
         a = self.actions_
         return [*a.toolbar_actions(), None, a.approve, a.reject, a.approve_all, a.previous,
-                a.next]
+                a.next, None, a.collapse_bursts]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def can_close(self) -> bool:
