@@ -36,9 +36,14 @@ def pipeline(http, server, pool, served="vlm", group=True, **kw):
 @pytest.fixture
 def folder(tmp_path):
     first = burst(tmp_path / "p", "A_", seed=1, count=5)
-    second = burst(tmp_path / "p", "B_", seed=2, count=5, start=T0 + timedelta(seconds=40))
+    second = burst(tmp_path / "p", "B_", seed=2, count=5, start=T0 + timedelta(seconds=40),
+                   size=SECOND_SIZE)
     singles = make_photos(tmp_path / "p", 2, size=(640, 480))
     return first, second, singles
+
+
+SECOND_SIZE = (800, 600)
+"""The second burst's frame size, so the server can tell its requests apart."""
 
 
 def journal_records(path):
@@ -175,24 +180,30 @@ async def test_when_capture_times_cannot_be_read_every_photo_is_tagged(
 
 async def test_cancelling_mid_run_journals_whole_bursts_only(
         http, fake_backend, pool, folder, tmp_path):
-    server = fake_backend("vllm", [FakeModel("vlm")], latency_s=0.3, slots=1)
+    # Both representatives are in flight at once and race for the server. The server stalls
+    # the second burst's requests (two at most: caption and keywords), and a third endpoint
+    # slot lets the first burst through, so it is certainly done before the cancel.
+    server = fake_backend("vllm", [FakeModel("vlm")], latency_s=0.1, slots=1)
+    server.hold(SECOND_SIZE)
     first, second, _singles = folder
     journal = tmp_path / "run.jsonl"
-    p = pipeline(http, server, pool, journal_path=journal, concurrency=1)
+    p = pipeline(http, server, pool, journal_path=journal, concurrency=3)
     results = []
 
     def on_result(result):
         results.append(result)
-        if len(results) == 5:  # the first burst is complete: stop while the second runs
+        if len(results) == 1:  # the first burst's representative: its members still to come
             p.cancel()
 
     outcome = await p.run([*first, *second], on_result=on_result)
     assert outcome.was_cancelled and outcome.ok == 5
+    assert [r.path for r in results[:5]] == [results[0].path] + [
+        str(x) for x in first if str(x) != results[0].path]
     assert len(results) == 10 and {r.status for r in results[5:]} == {"cancelled"}
+    assert sorted(r.path for r in results[5:]) == sorted(str(x) for x in second)
     records = journal_records(journal)
-    done = sorted(r.file_path.name for r in records)  # either burst may win the only slot
-    assert done in (sorted(x.name for x in first), sorted(x.name for x in second))
-    assert done == sorted(r.file_path.name for r in results[:5])
+    assert sorted(r.file_path.name for r in records) == sorted(x.name for x in first)
+    server.release()
     before = server.chat_count()
     outcome = await pipeline(http, server, pool, journal_path=journal, resume=True).run(
         [*first, *second])

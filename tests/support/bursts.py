@@ -61,9 +61,10 @@ def set_time(path: Path, when: datetime | None, subsec: str | None = None,
 
 
 def burst(folder: Path, prefix: str, seed: int, count: int, start: datetime = T0,
-          every_s: float = 1.0, blur: dict[int, float] | None = None) -> list[Path]:
+          every_s: float = 1.0, blur: dict[int, float] | None = None,
+          size: tuple[int, int] = (960, 640)) -> list[Path]:
     """``count`` frames of one scene, ``every_s`` apart from ``start``, with real EXIF times."""
-    img = scene(seed)
+    img = scene(seed, size)
     paths = []
     for i in range(count):
         when = start + timedelta(seconds=every_s * i)

@@ -120,6 +120,8 @@ class FakeBackend:
         self._active = 0
         self._lock = threading.Lock()
         self._slot_sem = threading.BoundedSemaphore(slots) if slots else None
+        self._held_sizes: set[tuple[int, int]] = set()
+        self._release = threading.Event()
         self._server = QuietServer(("127.0.0.1", port), make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -144,6 +146,7 @@ class FakeBackend:
         return self
 
     def stop(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -153,6 +156,33 @@ class FakeBackend:
             if f not in FAULTS:
                 raise ValueError(f"unknown fault {f!r}; known: {FAULTS}")
         self.faults.extend(faults)
+
+    def hold(self, *image_sizes: tuple[int, int]) -> None:
+        """Stall chat requests whose image has one of these sizes until ``release()``.
+
+        A stalled request holds no server slot, so other images are still answered.
+        """
+        self._held_sizes.update(image_sizes)
+        self._release.clear()
+
+    def release(self) -> None:
+        """Let every stalled request go on (``stop()`` does this too)."""
+        self._held_sizes.clear()
+        self._release.set()
+
+    def wait_if_held(self, payload: dict[str, Any]) -> None:
+        """Block the calling handler thread while the request's image is held."""
+        if not self._held_sizes:
+            return
+        for message in payload.get("messages", []):
+            for part in message.get("content") if isinstance(message.get("content"),
+                                                             list) else []:
+                if part.get("type") == "image_url":
+                    raw = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+                    with Image.open(io.BytesIO(raw)) as img:
+                        if img.size in self._held_sizes:
+                            self._release.wait(timeout=60)
+                            return
 
     def set_loading(self, seconds: float) -> None:
         self.loading_until = time.monotonic() + seconds

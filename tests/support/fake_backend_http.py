@@ -242,6 +242,7 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                 return self._error(400, problem)
             if model.rejects_images and "image_url" in json.dumps(payload.get("messages")):
                 return self._error(400, "image input is not supported by this server")
+            state.wait_if_held(payload)
             sem = state._slot_sem
             if sem:
                 sem.acquire()

@@ -58,6 +58,9 @@ class TaggingActions:
         self.reject = make("Reject", "Reject the proposal and go to the next photo", None, "R")
         self.next = make("Next photo", "Go to the next photo", None, "Right")
         self.previous = make("Previous photo", "Go to the previous photo", None, "Left")
+        self.collapse_bursts = make("Collapse bursts", "Show each burst as one card (its "
+                                    "representative); untick to show every frame",
+                                    checkable=True)
         self.approve_all = make("Approve all remaining", "Approve every proposal not decided "
                                 "yet")
 

@@ -21,6 +21,7 @@ from imageworks_gui.core import review as rv
 from imageworks_gui.core.review import PhotoReview, ReviewError, ReviewSession
 from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.context import AppContext
+from imageworks_gui.gui.tagging.bursts import BurstIndex
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
 from imageworks_gui.gui.tagging.running import RunController
@@ -84,6 +85,7 @@ class TaggingController(QObject):
         self.runner = RunController(self, context, self.make_pipeline,
                                     lambda path: self.writer.reads.schedule(path), self,
                                     prepare=self.vocabularies.load)
+        self.bursts = BurstIndex(self)
         self.discovery_errors: list[str] = []
         self._pipeline_factory = pipeline_factory or TaggingPipeline
         self._discovery: asyncio.Task[None] | None = None
@@ -240,6 +242,11 @@ class TaggingController(QObject):
             self.notify(Severity.INFO, f"No photos found in {folder}; supported files are "
                                        f"JPEG, PNG, TIFF, WebP, HEIC and camera RAW.{hint}")
         self.discovery_finished.emit(count)
+        if self.context.settings.grouping.enabled and count:
+            # After the grid is filled, so the thumbnails come first; never blocks the window.
+            self.bursts.task = self.context.spawn(
+                self.bursts.compute(self._session.paths(), self.context.settings.grouping),
+                name="Finding bursts")
         restored = sum(1 for r in self._session if r.state != "untagged")
         if restored:
             self.notify(Severity.INFO, f"Restored the review of {restored} photo(s) from the "
@@ -249,6 +256,7 @@ class TaggingController(QObject):
 
     async def close_folder(self) -> None:
         """Save and forget the open folder."""
+        self.bursts.clear()
         await self.persistence.close()
         self._session = ReviewSession()
         self._folder = None
@@ -259,9 +267,11 @@ class TaggingController(QObject):
 
     def make_pipeline(self) -> TaggingPipeline:
         entries = list(self.context.registry.entries)
-        return self._pipeline_factory(self.context.http, entries, self.context.settings,
+        settings = self.context.settings
+        return self._pipeline_factory(self.context.http, entries, settings,
                                       preferred=dict(self.preferred),
-                                      vocabulary=self.vocabularies.policy)
+                                      vocabulary=self.vocabularies.policy,
+                                      grouper=self.bursts.grouper(settings.grouping))
 
     async def run(self, scope: str = "untagged", selection: Sequence[str] = ()) -> bool:
         """Preflight, then tag the photos of ``scope``; False when it could not start."""
@@ -342,6 +352,16 @@ class TaggingController(QObject):
         self._push(f"Approve all remaining ({len(after)})", before, after)
         return len(after)
 
+    def approve_group(self, path: str) -> int:
+        """Approve every undecided proposal of ``path``'s burst as one undoable step."""
+        before = [self._session.get(p) for p in self.bursts.members(path) if p in self._session]
+        before = [r for r in before if r.state == "proposed" and r.has_proposal]
+        if not before:
+            self.notify(Severity.INFO, "No proposals left to approve in this burst.")
+            return 0
+        self._push(f"Approve group ({len(before)})", before, [rv.approve(r) for r in before])
+        return len(before)
+
     def review_again(self, paths: Sequence[str]) -> int:
         """Re-open written (or rejected) photos for review, as one undoable step."""
         before = [self._session.get(p) for p in paths
@@ -370,5 +390,6 @@ class TaggingController(QObject):
             with contextlib.suppress(BaseException):
                 await self._discovery
         await self.writer.shutdown()
+        await self.bursts.close()
         self.persistence.on_saved = None  # the window may be gone: failures are logged
         await self.persistence.close()

@@ -6,7 +6,12 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from imageworks_gui.gui.tagging.grid_model import ERROR_ROLE, STATE_ROLE, THUMB_ERROR_ROLE
+from imageworks_gui.gui.tagging.grid_model import (
+    ERROR_ROLE,
+    GROUP_ROLE,
+    STATE_ROLE,
+    THUMB_ERROR_ROLE,
+)
 
 THUMB = 168
 """Long edge of a grid thumbnail, pixels (the box is 4:3, the shape of most photos)."""
@@ -74,7 +79,25 @@ class PhotoGridDelegate(QStyledItemDelegate):
         state = str(index.data(STATE_ROLE) or "untagged")
         error = index.data(ERROR_ROLE)
         self._badge(painter, target, state, bool(error) and state == "approved")
+        group = index.data(GROUP_ROLE)
+        if group:
+            self._group_badge(painter, target, str(group))
         painter.restore()
+
+    @staticmethod
+    def _group_badge(painter: QPainter, box: QRect, text: str) -> None:
+        """A dark "2/5" tag in the top-left corner: this frame's place in its burst."""
+        font = QFont(painter.font())
+        font.setBold(True)
+        font.setPixelSize(12)
+        painter.setFont(font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        tag = QRect(box.left() + 3, box.top() + 3, width, 20)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(20, 20, 20, 200))
+        painter.drawRoundedRect(tag, 5, 5)
+        painter.setPen(QColor("white"))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     @staticmethod
     def _placeholder(painter: QPainter, box: QRect, error: object, palette: object) -> None:

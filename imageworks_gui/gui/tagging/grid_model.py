@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -26,6 +26,8 @@ ERROR_ROLE = Qt.ItemDataRole.UserRole + 3
 MTIME_ROLE = Qt.ItemDataRole.UserRole + 4
 THUMB_ERROR_ROLE = Qt.ItemDataRole.UserRole + 5
 KEYWORD_COUNT_ROLE = Qt.ItemDataRole.UserRole + 6
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 7
+"""The frame's place in its burst ("2/5"), or None outside a burst."""
 
 STATE_ROLES = [STATE_ROLE, ERROR_ROLE, KEYWORD_COUNT_ROLE, Qt.ItemDataRole.ToolTipRole]
 
@@ -69,6 +71,7 @@ class PhotoGridModel(QAbstractListModel):
         self._name_keys: dict[str, tuple[object, ...]] = {}
         """Natural-sort key per path, computed as rows arrive so re-sorting stays cheap."""
         self.sort_key = "name"
+        self.group_label: Callable[[str], str | None] = lambda _path: None
         loader.thumbnail_ready.connect(self._thumbnail_changed)
         loader.thumbnail_failed.connect(lambda p, _m: self._thumbnail_changed(p))
 
@@ -97,6 +100,8 @@ class PhotoGridModel(QAbstractListModel):
             return self.loader.error(path)
         if role == KEYWORD_COUNT_ROLE:
             return len(review.new_keywords) if review else 0
+        if role == GROUP_ROLE:
+            return self.group_label(path)
         if role == Qt.ItemDataRole.ToolTipRole:
             state = STATE_LABELS.get(review.state if review else "untagged", "")
             lines = [path, state]
@@ -105,6 +110,9 @@ class PhotoGridModel(QAbstractListModel):
             thumb_error = self.loader.error(path)
             if thumb_error:
                 lines.append(f"Preview: {thumb_error}")
+            group = self.group_label(path)
+            if group:
+                lines.append(f"Frame {group} of a burst: tagged once for the whole burst")
             return literal_tooltip("\n".join(lines))
         return None
 
@@ -142,6 +150,14 @@ class PhotoGridModel(QAbstractListModel):
         rows = sorted(self._rows[p] for p in paths if p in self._rows)
         for start, end in _runs(rows):
             self.dataChanged.emit(self.index(start), self.index(end), STATE_ROLES)
+
+    def groups_changed(self, paths: Iterable[str]) -> None:
+        """Repaint the burst badges of ``paths``."""
+        for path in paths:
+            row = self._rows.get(path)
+            if row is not None:
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [GROUP_ROLE, Qt.ItemDataRole.ToolTipRole])
 
     def _thumbnail_changed(self, path: str) -> None:
         row = self._rows.get(path)
@@ -210,6 +226,8 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[str] | None = None
         self.filter_key = "all"
+        self.hidden: Callable[[str], bool] = lambda _path: False
+        """Rows left out whatever the filter (frames folded into a collapsed burst)."""
         self.setDynamicSortFilter(True)
 
     def set_filter(self, key: str) -> None:
@@ -217,12 +235,17 @@ class PhotoFilterProxy(QSortFilterProxyModel):
             raise ValueError(f"unknown filter {key!r}; choose one of {', '.join(FILTERS)}")
         self.filter_key = key
         self._states = FILTERS[key][1]
+        self.refilter()
+
+    def refilter(self) -> None:
         self.beginFilterChange()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if self.hidden(model.data(model.index(source_row, 0, source_parent), PATH_ROLE)):
+            return False
         if self._states is None:
             return True
-        model = self.sourceModel()
         state = model.data(model.index(source_row, 0, source_parent), STATE_ROLE)
         return state in self._states

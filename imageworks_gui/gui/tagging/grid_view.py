@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -48,6 +49,8 @@ class PhotoGridView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.on_review_again: Callable[[list[str]], None] | None = None
+        self.extra_actions: list[QAction] = []
+        """Added to every context menu (Collapse bursts)."""
         self.menu: QMenu | None = None
 
     def current_path(self) -> str | None:
@@ -76,6 +79,9 @@ class PhotoGridView(QListView):
                           "shown beside it")
         action.setEnabled(bool(again))
         action.triggered.connect(lambda: self.on_review_again and self.on_review_again(again))
+        if self.extra_actions:
+            menu.addSeparator()
+            menu.addActions(self.extra_actions)
         return menu
 
     def _menu(self, pos: QPoint) -> None:

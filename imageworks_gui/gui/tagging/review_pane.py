@@ -99,6 +99,8 @@ class ReviewPane(QWidget):
     approve_requested = Signal()
     reject_requested = Signal()
     approve_all_requested = Signal()
+    approve_group_requested = Signal()
+    """Approve every undecided frame of the shown photo's burst."""
     next_requested = Signal()
     previous_requested = Signal()
     keyword_clicked = Signal(str, str)
@@ -236,8 +238,14 @@ class ReviewPane(QWidget):
                                            "approved or rejected")
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next photo (Right arrow)")
+        self.approve_group_button = QPushButton("Approve group")
+        self.approve_group_button.setToolTip("Approve the proposal of every frame of this burst "
+                                             "not yet approved or rejected (one undo step); "
+                                             "edits to this photo change this photo only")
+        self.approve_group_button.hide()
         for button, signal in ((self.previous_button, self.previous_requested),
                                (self.approve_button, self.approve_requested),
+                               (self.approve_group_button, self.approve_group_requested),
                                (self.reject_button, self.reject_requested),
                                (self.approve_all_button, self.approve_all_requested),
                                (self.next_button, self.next_requested)):
@@ -248,6 +256,11 @@ class ReviewPane(QWidget):
         self.show_review(None)
 
     # -- display ------------------------------------------------------------------------------
+    def set_group(self, undecided: int) -> None:
+        """Offer "Approve group (N)" while the shown photo's burst has N > 1 undecided frames."""
+        self.approve_group_button.setText(f"Approve group ({undecided})")
+        self.approve_group_button.setVisible(undecided > 1)
+
     def show_review(self, review: PhotoReview | None, unread_text: str = "Reading…") -> None:
         """Show ``review`` (None: nothing selected); ``unread_text`` stands in for the file's
         current values until they have been read."""

@@ -65,6 +65,8 @@ class TaggingWorkspace(QWidget):
         ctrl = self.controller
         self.loader = ThumbnailLoader(ThumbnailService(ThumbnailCache(size=THUMB)), parent=self)
         self.model = PhotoGridModel(ctrl.session, self.loader, self)
+        self.model.group_label = ctrl.bursts.label
+        ctrl.bursts.groups_changed.connect(self.model.groups_changed)
         self.proxy = PhotoFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.notices: list[tuple[Severity, str]] = []
@@ -134,6 +136,11 @@ class TaggingWorkspace(QWidget):
         pane.approve_requested.connect(a.approve.trigger)
         pane.reject_requested.connect(a.reject.trigger)
         pane.approve_all_requested.connect(a.approve_all.trigger)
+        pane.approve_group_requested.connect(self._approve_group)
+        ctrl.bursts.groups_changed.connect(self._groups_changed)
+        a.collapse_bursts.toggled.connect(self._collapse_bursts)
+        self.proxy.hidden = ctrl.bursts.hidden
+        self.grid.extra_actions = [a.collapse_bursts]
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
@@ -274,6 +281,7 @@ class TaggingWorkspace(QWidget):
             self.controller.writer.reads.schedule(path, first=True)
         self.review_pane.show_review(review, self.controller.writer.reads.unread_text(path))
         self.review_pane.set_notes(self.controller.writer.reads.notes.get(path or "", []))
+        self._show_group()
         if path is None or review is None:
             self.preview.clear()  # nothing selected: no preview may linger or arrive late
             return
@@ -290,7 +298,33 @@ class TaggingWorkspace(QWidget):
             self.review_pane.show_review(self.controller.session.get(current),
                                          self.controller.writer.reads.unread_text(current))
             self.review_pane.set_notes(self.controller.writer.reads.notes.get(current, []))
+            self._show_group()
         self._refresh_timer.start()
+
+    def _show_group(self) -> None:
+        """Size the review pane's "Approve group" to the shown photo's undecided frames."""
+        current, ctrl = self.current_path(), self.controller
+        members = ctrl.bursts.members(current) if current is not None else ()
+        undecided = [p for p in members if p in ctrl.session
+                     and ctrl.session.get(p).state == "proposed"]
+        self.review_pane.set_group(len(undecided) if len(members) > 1 else 0)
+
+    def _groups_changed(self, _paths: list[str]) -> None:
+        if self.controller.bursts.collapsed:
+            self.proxy.refilter()
+        self._show_group()
+
+    def _collapse_bursts(self, on: bool) -> None:
+        """Fold each burst into its representative's card, or show every frame again."""
+        bursts = self.controller.bursts
+        bursts.collapsed = on
+        self.proxy.refilter()
+        self.model.groups_changed([m for g in bursts.bursts for m in g.members])
+
+    def _approve_group(self) -> None:
+        current = self.current_path()
+        if current is not None:
+            self.controller.approve_group(current)
 
     def _refresh_summary(self) -> None:
         session = self.controller.session
@@ -386,7 +420,7 @@ class TaggingWorkspace(QWidget):
         """Commands for a Tagging menu of the main window (None marks a separator)."""
         a = self.actions_
         return [*a.toolbar_actions(), None, a.approve, a.reject, a.approve_all, a.previous,
-                a.next]
+                a.next, None, a.collapse_bursts]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def can_close(self) -> bool:
