@@ -10,8 +10,6 @@ no program shows less than before. Entries are only ever added (case-insensitive
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from imageworks_gui.core.keyword_paths import (
     DIGIKAM_SEPARATOR,
     LR_SEPARATOR,
@@ -24,16 +22,7 @@ from imageworks_gui.core.keyword_paths import (
 from imageworks_gui.core.metadata import TagEdit
 from imageworks_gui.core.metadata_tags import Tag, TagValue, as_list
 from imageworks_gui.core.metadata_tags import fold as _fold
-
-
-def _missing(existing: Iterable[str], new: Iterable[str]) -> list[str]:
-    seen = {_fold(item) for item in existing}
-    out: list[str] = []
-    for item in new:
-        if item and _fold(item) not in seen:
-            seen.add(_fold(item))
-            out.append(item)
-    return out
+from imageworks_gui.core.metadata_tags import missing_keywords as _missing
 
 
 def _entries(have: list[str], separator: str, backfill: list[tuple[str, ...]],

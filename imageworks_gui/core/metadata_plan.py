@@ -33,21 +33,11 @@ from imageworks_gui.core.metadata_tags import (
     truncate_utf8,
 )
 from imageworks_gui.core.metadata_tags import fold as _fold
+from imageworks_gui.core.metadata_tags import missing_keywords as _missing
 from imageworks_gui.core.raw_embedded import RawEmbedded
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.sidecars import SIDECAR_FOR, adobe_name
 from imageworks_gui.core.write_risks import EXIF, IPTC, skips
-
-
-def _missing(existing: Iterable[str], new: Iterable[str]) -> list[str]:
-    """Items of ``new`` not in ``existing`` (NFC, case-insensitive), in order, deduplicated."""
-    seen = {_fold(item) for item in existing}
-    out: list[str] = []
-    for item in new:
-        if item and _fold(item) not in seen:
-            seen.add(_fold(item))
-            out.append(item)
-    return out
 
 
 def _add(tag: str, before: TagValue, items: list[str]) -> TagEdit | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import PurePath
 
 TagValue = str | list[str] | None
@@ -135,6 +136,17 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 def fold(text: str) -> str:
     """The comparison key of a keyword: NFC, case-folded."""
     return unicodedata.normalize("NFC", text).casefold()
+
+
+def missing_keywords(existing: Iterable[str], new: Iterable[str]) -> list[str]:
+    """Items of ``new`` not in ``existing`` (NFC, case-insensitive), in order, deduplicated."""
+    seen = {fold(item) for item in existing}
+    out: list[str] = []
+    for item in new:
+        if item and fold(item) not in seen:
+            seen.add(fold(item))
+            out.append(item)
+    return out
 
 
 def is_raw_path(path: str) -> bool:
