@@ -115,7 +115,8 @@ def context(registry_file: Path, qloop: asyncio.AbstractEventLoop) -> Iterator[A
 
 
 @pytest.fixture
-def window(context: AppContext, qtbot: Any) -> Iterator[MainWindow]:
+def window(context: AppContext, qtbot: Any,
+           qloop: asyncio.AbstractEventLoop) -> Iterator[MainWindow]:
     win = MainWindow(context)
     win.errors.dialogs_enabled = False
     context.registry.load()
@@ -123,7 +124,8 @@ def window(context: AppContext, qtbot: Any) -> Iterator[MainWindow]:
     qtbot.waitExposed(win)
     yield win
     # Not registered with qtbot: its teardown would close the window before this one and
-    # ask about unsaved changes.
+    # ask about unsaved changes. Shut down first: no task may run while the window is deleted.
+    qloop.run_until_complete(context.shutdown())
     win._closing_confirmed = True
     win.close()
     win.deleteLater()

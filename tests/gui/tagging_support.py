@@ -67,3 +67,12 @@ async def wait_until(condition: Callable[[], Any], timeout: float = 15.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+def shut_down(run: Callable[[Any], Any]) -> Callable[[Any], None]:
+    """A ``before_close_func`` for ``qtbot.addWidget``: shut the widget's context down (tasks,
+    ExifTool, the journal watcher) before pytest-qt closes and deletes the widget, so no task
+    or callback outlives the widgets it updates."""
+    def before_close(widget: Any) -> None:
+        run(widget.context.shutdown())
+    return before_close

@@ -17,6 +17,7 @@ from tests.gui.tagging_support import (
     exiftool_read,
     exiftool_set,
     make_photos,
+    shut_down,
     wait_until,
     write_registry,
 )
@@ -36,7 +37,7 @@ def setup(tmp_path, qtbot, run, fake_backend):
         ctx = build_context(registry)
         window = MainWindow(ctx)
         window.errors.dialogs_enabled = False
-        qtbot.addWidget(window)
+        qtbot.addWidget(window, before_close_func=shut_down(run))
         ctx.registry.load()
         window.resize(1440, 900)
         window.show()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from imageworks_gui.core.metadata import TagEdit
-from imageworks_gui.gui.tagging.journal_sync import UndoPreview, read_facts
+from imageworks_gui.gui.tagging.journal_sync import SETTLE_MS, UndoPreview, read_facts
 from imageworks_gui.services.metadata import MetadataJournal
 from imageworks_gui.services.metadata.journal import JournalEntry
+from tests.gui.conftest import wait_for
 
 
 def _batch(journal: MetadataJournal, paths: list[Path], description: str) -> str:
@@ -52,3 +54,23 @@ def test_nothing_to_undo_when_every_write_was_undone(tmp_path):
     journal.mark_undone(only, "undo-batch")
     assert read_facts(journal, [only]).last is None
     assert read_facts(MetadataJournal(tmp_path / "none"), []).last is None
+
+
+def test_a_closed_window_stops_following_the_journal(window, run):
+    """After the app shuts down, a write the command line journals neither updates the closed
+    window nor starts an ExifTool for it (no task outlives the widgets it would update)."""
+    writer = window.tagging.controller.writer
+    previews: list[object] = []
+    writer.undo_changed.connect(previews.append)
+
+    async def flow() -> None:
+        _batch(writer.journal, [Path(writer.journal.root) / "IMG[1] é.jpg"], "open")
+        await wait_for(lambda: len(previews) == 1)          # followed while open
+        await window.context.shutdown()
+        _batch(writer.journal, [Path(writer.journal.root) / "-late.jpg"], "closed")
+        await asyncio.sleep(4 * SETTLE_MS / 1000)           # a watcher event would have fired
+        assert len(previews) == 1 and "IMG[1] é.jpg" in previews[0].paths[0]
+        assert writer.watcher._watcher.directories() == []
+
+    run(flow())
+    assert writer._service is None and (writer._sync_task is None or writer._sync_task.done())

@@ -12,7 +12,7 @@ from imageworks_gui.app import build_context
 from imageworks_gui.gui.main_window import MainWindow
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.metadata.compat import write_risks
-from tests.gui.tagging_support import wait_until, write_registry
+from tests.gui.tagging_support import shut_down, wait_until, write_registry
 from tests.support import corpus
 from tests.support import raw_files as rf
 
@@ -27,7 +27,7 @@ def workspace(tmp_path, qtbot, run, fake_backend):
     ctx = build_context(registry)
     window = MainWindow(ctx)
     window.errors.dialogs_enabled = False
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=shut_down(run))
     ctx.registry.load()
     window.resize(1280, 800)
     window.show()

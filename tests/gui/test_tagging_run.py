@@ -11,7 +11,7 @@ from imageworks_gui.app import build_context
 from imageworks_gui.gui.tagging.grid_model import ERROR_ROLE, STATE_ROLE
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
-from tests.gui.tagging_support import COLOURS, make_photos, wait_until, write_registry
+from tests.gui.tagging_support import COLOURS, make_photos, shut_down, wait_until, write_registry
 from tests.support.fake_backend import FakeModel
 from tests.support.ports import closed_port
 
@@ -30,7 +30,7 @@ def workspace_for(tmp_path, qtbot, run):
         # Fast retries keep the failure tests short; everything else is the real pipeline.
         ws.controller._pipeline_factory = functools.partial(TaggingPipeline,
                                                             backoff_base_s=0.01)
-        qtbot.addWidget(ws)
+        qtbot.addWidget(ws, before_close_func=shut_down(run))
         ws.resize(1200, 800)
         ws.show()
         made.append(ws)

@@ -25,6 +25,7 @@ from tests.gui.tagging_support import (
     exiftool_read,
     exiftool_set,
     make_photos,
+    shut_down,
     wait_until,
     write_registry,
 )
@@ -46,7 +47,7 @@ def workspace_for(tmp_path, qtbot, run):
         ws = TaggingWorkspace(ctx)
         ws.controller._pipeline_factory = functools.partial(TaggingPipeline,
                                                             backoff_base_s=0.01)
-        qtbot.addWidget(ws)
+        qtbot.addWidget(ws, before_close_func=shut_down(run))
         ws.resize(1200, 800)
         ws.show()
         made.append(ws)

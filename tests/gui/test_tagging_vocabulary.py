@@ -13,7 +13,7 @@ from imageworks_gui.core.vocabulary_formats import parse_text
 from imageworks_gui.gui.tagging.workspace import TaggingWorkspace
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
 from imageworks_gui.services.vocabulary_store import VocabularyStore
-from tests.gui.tagging_support import make_photos, wait_until, write_registry
+from tests.gui.tagging_support import make_photos, shut_down, wait_until, write_registry
 
 NAME = "<i>colours</i> é"
 """Looks like markup on purpose: it must be shown as typed."""
@@ -30,7 +30,7 @@ def workspace(tmp_path, qtbot, run, fake_backend):
     ctx.registry.load()
     ws = TaggingWorkspace(ctx)
     ws.controller._pipeline_factory = functools.partial(TaggingPipeline, backoff_base_s=0.01)
-    qtbot.addWidget(ws)
+    qtbot.addWidget(ws, before_close_func=shut_down(run))
     ws.resize(1200, 800)
     ws.show()
     yield ws

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from imageworks_gui.services.metadata import JournalError, MetadataJournal
 
@@ -118,3 +119,14 @@ class JournalWatcher(QObject):
         new = [p for p in sorted(wanted - current) if Path(p).is_file()]
         if new:
             self._watcher.addPaths(new)
+
+    def stop(self) -> None:
+        """Watch nothing more and emit nothing more (the window is closing)."""
+        if not isValid(self._watcher) or not isValid(self._timer):
+            return  # deleted with its window: nothing left to emit
+        self._timer.stop()
+        watched = self._watcher.files() + self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
+        self._watcher.blockSignals(True)
+        self._timer.blockSignals(True)

@@ -40,6 +40,7 @@ class MetadataReads:
         self._queue: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._reading: str | None = None
+        self._closed = False
         self.errors: dict[str, str] = {}
         """Path -> why its current metadata could not be read (shown in the review pane)."""
         self.notes: dict[str, list[str]] = {}
@@ -60,7 +61,7 @@ class MetadataReads:
 
     def schedule(self, path: str, first: bool = False) -> None:
         """Read the photo's current title, description and keywords in the background."""
-        if path == self._reading:
+        if path == self._reading or self._closed:
             return
         self.errors.pop(path, None)
         self._queue[path] = None
@@ -104,6 +105,7 @@ class MetadataReads:
             await self.read(path)
 
     async def shutdown(self) -> None:
+        self._closed = True  # nothing read after shutdown starts a new ExifTool
         self._queue.clear()  # the reader finishes its current file and stops
         if self._task is not None:
             with contextlib.suppress(BaseException):

@@ -97,6 +97,7 @@ class WriteController(QObject):
         self.watcher.changed.connect(self.request_sync)
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_again = False
+        self._closed = False
 
     # -- service -------------------------------------------------------------------------------
     def service(self) -> AsyncMetadataService:
@@ -134,6 +135,8 @@ class WriteController(QObject):
     # -- the journal ---------------------------------------------------------------------------
     def request_sync(self) -> None:
         """Check the journal soon (a watcher event, the window activated, a folder opened)."""
+        if self._closed:
+            return  # shut down: no task may outlive the window it updates
         if self.busy or (self._sync_task is not None and not self._sync_task.done()):
             self._sync_again = True
             return
@@ -170,7 +173,7 @@ class WriteController(QObject):
             self.undo_changed.emit(facts.last)
         if facts.undone:
             await self.host.save_now()
-        if self._sync_again and not self.busy:
+        if self._sync_again and not self.busy and not self._closed:
             self._sync_again = False
             await self.sync_with_journal()
 
@@ -359,6 +362,8 @@ class WriteController(QObject):
                            markdown_path, self.settings)
 
     async def shutdown(self) -> None:
+        self._closed = True
+        self.watcher.stop()
         await self.reads.shutdown()
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()
