@@ -76,7 +76,6 @@ async def run_app(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the desktop application (``imageworks-gui`` and ``python -m imageworks_gui``)."""
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from imageworks_gui.services.logs import setup_logging
@@ -91,7 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("imageworks-gui")
     # The window closing must not stop the loop before the async cleanup has run.
     app.setQuitOnLastWindowClosed(False)
+    from imageworks_gui.gui.event_loop import ThreadSafeQEventLoop
+
+    loop = ThreadSafeQEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        return int(qasync.run(run_app(args)))
+        return int(loop.run_until_complete(run_app(args)))
     except asyncio.CancelledError:
         return 1
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from imageworks_gui.gui.event_loop import ThreadSafeQEventLoop
 from imageworks_gui.gui.render_env import SIZE, isolated_env, show_window
 from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
@@ -200,7 +201,6 @@ async def _render(out: Path, root: Path, main_name: str = "models-drifted-detail
 
 def render(out_dir: Path) -> list[Path]:
     """Render the Models workspace states (and the Tagging ones when available)."""
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from imageworks_gui.gui.palette import apply_palette
@@ -212,7 +212,7 @@ def render(out_dir: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="imageworks-shots-") as tmp, \
             isolated_env(Path(tmp)):
-        loop = qasync.QEventLoop(app)
+        loop = ThreadSafeQEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
             saved = loop.run_until_complete(_render(out, Path(tmp) / "light"))

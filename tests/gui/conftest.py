@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 
 from imageworks_gui.gui.context import AppContext, build_context
+from imageworks_gui.gui.event_loop import ThreadSafeQEventLoop
 from imageworks_gui.gui.main_window import MainWindow
 from tests.support.ports import closed_port
 
@@ -78,7 +78,7 @@ def registry_file(tmp_path: Path, snapshot: Path) -> Path:
 @pytest.fixture
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop on the test QApplication (tests drive it with ``run``)."""
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = ThreadSafeQEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]

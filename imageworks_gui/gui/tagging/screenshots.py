@@ -19,6 +19,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from imageworks_gui.gui.event_loop import ThreadSafeQEventLoop
 from imageworks_gui.gui.render_env import isolated_env, show_window
 from imageworks_gui.services.backends.status import ServerState, ServerStatus
 
@@ -274,7 +275,6 @@ async def _render_first_run(root: Path, out_dir: Path) -> list[Path]:
 
 def render(out_dir: Path) -> list[Path]:
     """Save the Tagging screenshots (1440x900 PNGs) into ``out_dir``; returns their paths."""
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from imageworks_gui.gui.palette import apply_palette
@@ -285,7 +285,7 @@ def render(out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir).absolute()
     with tempfile.TemporaryDirectory(prefix="imageworks-shots-") as tmp, \
             isolated_env(Path(tmp)):
-        loop = qasync.QEventLoop(app)
+        loop = ThreadSafeQEventLoop(app)
         previous = None
         with contextlib.suppress(RuntimeError):
             previous = asyncio.get_event_loop_policy().get_event_loop()
