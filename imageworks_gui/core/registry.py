@@ -11,7 +11,19 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from imageworks_gui.core.as_written import OpenModel as _Open
 from imageworks_gui.core.as_written import json_type, nesting_depth
@@ -54,6 +66,54 @@ They decide which model may run; other tools reading the file (jq, the original 
 string such as ``"false"`` as true, so every reader must see a real JSON boolean.
 """
 
+class ReplicaEndpoint(_Open):
+    """One server of several that serve the same model (``backend_config.endpoints``).
+
+    Written either as a bare URL string or as an object with ``base_url`` (or ``host``/``port``)
+    and optional ``max_concurrency`` and ``api_key_env``; fields the replica leaves unset are
+    taken from the entry's ``backend_config``. A bare URL is saved back as a bare URL while only
+    its ``base_url`` is set.
+    """
+
+    base_url: str | None = None
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    max_concurrency: int | None = Field(default=None, ge=1, le=256)
+    api_key_env: str | None = None
+
+    _bare_url: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _from_url_string(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(data, str):
+            if not data.strip():
+                raise ValueError("a replica URL must not be empty")
+            model = handler({"base_url": data})
+            model._bare_url = True
+            return model
+        return handler(data)
+
+    @model_validator(mode="after")
+    def _has_address(self) -> ReplicaEndpoint:
+        if not (self.base_url or self.host or self.port):
+            raise ValueError("a replica needs base_url, or host and/or port")
+        return self
+
+    @property
+    def bare_url(self) -> bool:
+        """True when the file wrote this replica as a plain URL string."""
+        return self._bare_url
+
+    @model_serializer(mode="wrap")
+    def _save_replica(self, handler: SerializerFunctionWrapHandler,
+                      info: SerializationInfo) -> Any:
+        data = self._save_as_written(handler, info)
+        if self._bare_url and isinstance(data, dict) and set(data) == {"base_url"}:
+            return data["base_url"]
+        return data
+
+
 class BackendConfig(_Open):
     """How to reach the server that serves the model."""
 
@@ -66,6 +126,9 @@ class BackendConfig(_Open):
     """Name of an environment variable holding the API key (the key itself is never stored)."""
     max_concurrency: int | None = Field(default=None, ge=1, le=256)
     """In-flight request limit for this endpoint (the settings default applies when unset)."""
+    endpoints: list[ReplicaEndpoint] | None = None
+    """Replicas serving this same model (several GPUs or machines); when set, requests are spread
+    over them and the single-endpoint fields above are each replica's defaults."""
 
 
 class Capabilities(_Open):
