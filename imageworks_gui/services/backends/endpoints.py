@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import httpx
 
-from imageworks_gui.core.registry import DEFAULT_PORTS, RegistryEntry
+from imageworks_gui.core.registry import DEFAULT_PORTS, RegistryEntry, ReplicaEndpoint
 from imageworks_gui.core.settings import Settings
 
 LOOPBACK = "127.0.0.1"
@@ -38,6 +39,44 @@ def base_url_for(entry: RegistryEntry) -> str:
         return cfg.base_url.rstrip("/")
     port = cfg.port or default_port(entry.backend)
     return f"http://{url_host(cfg.host or LOOPBACK)}:{port}/v1"
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One server of an entry, with the entry's defaults filled in."""
+
+    index: int
+    base_url: str
+    max_concurrency: int | None
+    api_key_env: str | None
+
+    @property
+    def label(self) -> str:
+        """``host:port`` as shown in messages."""
+        url = httpx.URL(self.base_url)
+        return f"{url_host(url.host)}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def _replica_url(entry: RegistryEntry, replica: ReplicaEndpoint) -> str:
+    if replica.base_url:
+        return replica.base_url.rstrip("/")
+    cfg = entry.backend_config
+    host = replica.host or cfg.host or LOOPBACK
+    port = replica.port or cfg.port or default_port(entry.backend)
+    return f"http://{url_host(host)}:{port}/v1"
+
+
+def replicas_for(entry: RegistryEntry) -> list[Replica]:
+    """Every server of ``entry``: its ``backend_config.endpoints``, else its one endpoint.
+
+    A replica's unset ``max_concurrency`` and ``api_key_env`` are the entry's.
+    """
+    cfg = entry.backend_config
+    if not cfg.endpoints:
+        return [Replica(0, base_url_for(entry), cfg.max_concurrency, cfg.api_key_env)]
+    return [Replica(i, _replica_url(entry, r), r.max_concurrency or cfg.max_concurrency,
+                    r.api_key_env or cfg.api_key_env)
+            for i, r in enumerate(cfg.endpoints)]
 
 
 def host_port(entry: RegistryEntry) -> str:
