@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 
 import httpx
 
@@ -12,6 +14,23 @@ from imageworks_gui.services.backends.endpoints import base_url_for
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost",
                             "ip6-loopback"})
 
+_LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$")
+"""IPv4 written the way the C resolver still accepts: ``2130706433``, ``127.1``, ``0x7f.0.0.1``."""
+
+
+def _ip_address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``name`` connects to without a name lookup, in any spelling the OS takes."""
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None
+
 
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8 and ``::1`` in any spelling
@@ -19,9 +38,8 @@ def is_loopback_host(host: str) -> bool:
     name = host.strip().strip("[]").rstrip(".").lower()
     if name in LOOPBACK_NAMES or name.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(name.split("%", 1)[0])
-    except ValueError:
+    address = _ip_address(name.split("%", 1)[0])
+    if address is None:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
