@@ -137,6 +137,27 @@ def test_photo_changed_after_tagging_is_a_conflict_unless_ignored(photos, tmp_pa
     assert code == 0 and keywords(photo) == ["edited elsewhere", "tree", "Zürich"]
 
 
+def test_apply_again_after_apply_or_undo_is_not_a_conflict(photos, tmp_path):
+    # The photo changed only through this app's own journaled writes: it is still the photo
+    # that was tagged, so applying the same results again is no conflict.
+    photo = ph.plain(photos, "again.jpg")
+    results = write_jsonl(tmp_path / "r.jsonl", record(photo))
+    assert invoke("apply", results)[0] == 0
+    code, output = invoke("apply", results)
+    assert code == 0 and "changed after it was tagged" not in output, output
+    assert "unchanged" in output and keywords(photo) == ["tree", "Zürich"]
+    code, output = invoke("undo", "--last")
+    assert code == 0, output
+    assert keywords(photo) == []
+    code, output = invoke("apply", results)
+    assert code == 0 and "changed after it was tagged" not in output, output
+    assert keywords(photo) == ["tree", "Zürich"]
+    # A change by another program after all that is still a conflict.
+    ph.exiftool("-overwrite_original", "-XMP-dc:Subject=edited elsewhere", photo)
+    code, output = invoke("apply", results)
+    assert code == 1 and "changed after it was tagged" in output
+
+
 def test_bad_files_in_results_get_per_file_errors(photos, tmp_path):
     good = ph.plain(photos, "ok.jpg")
     empty = photos / "empty.jpg"

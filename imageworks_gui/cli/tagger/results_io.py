@@ -10,6 +10,7 @@ from pathlib import Path
 from imageworks_gui.core.keyword_paths import proposal_keywords
 from imageworks_gui.core.metadata import Proposal, Provenance
 from imageworks_gui.core.tagging import JournalError, TagResult, from_journal_line
+from imageworks_gui.services.metadata.journal import OwnTransitions, changed_only_by_us
 
 _TRUE = {"true", "yes", "1", "y", "approved"}
 _FALSE = {"false", "no", "0", "n", "rejected", ""}
@@ -96,8 +97,13 @@ def skip_reason(result: TagResult, only_approved: bool) -> str | None:
     return None
 
 
-def changed_since_tagging(result: TagResult, path: Path) -> str | None:
-    """A conflict message when the photo is no longer the file that was tagged."""
+def changed_since_tagging(result: TagResult, path: Path,
+                          transitions: OwnTransitions | None = None) -> str | None:
+    """A conflict message when the photo is no longer the file that was tagged.
+
+    A photo that changed only through this app's own journaled writes and undos (``apply``
+    then ``undo``, say) is still the photo that was tagged: no conflict.
+    """
     if result.size is None or result.mtime_ns is None:
         return None
     try:
@@ -105,6 +111,10 @@ def changed_since_tagging(result: TagResult, path: Path) -> str | None:
     except OSError:
         return None  # the writer reports missing files itself
     if result.matches_file(st.st_size, st.st_mtime_ns):
+        return None
+    if transitions is not None and changed_only_by_us(
+            str(path), (result.size, result.mtime_ns), (st.st_size, st.st_mtime_ns),
+            transitions):
         return None
     return (f"{path}: the photo changed after it was tagged (size or modification time "
             "differ); re-run tagging for it, or pass --ignore-changes to write anyway")

@@ -31,6 +31,7 @@ from imageworks_gui.services.metadata import (
     WriteOutcome,
     read_metadata,
 )
+from imageworks_gui.services.metadata.journal import MetadataJournal
 from imageworks_gui.services.metadata.reader import uses_sidecar
 from imageworks_gui.services.metadata.writer import WriteSession
 from imageworks_gui.services.pipeline.journal import append_record
@@ -156,6 +157,8 @@ def apply(
     conflicts: list[WriteOutcome] = []
     # A resumed run may hold several records for one photo: the last one counts.
     latest = {photo_path(r.result, results): r.line for r in records}
+    # Photos changed only by earlier applies and undos are still the photos that were tagged.
+    transitions = None if ignore_changes else MetadataJournal().own_transitions()
     for record in records:
         path = photo_path(record.result, results)
         reason = skip_reason(record.result, only_approved)
@@ -165,7 +168,8 @@ def apply(
             skipped += 1
             out.print(line(("skipped  ", "dim"), f" {path}  line {record.line}: {reason}"))
             continue
-        stale = None if ignore_changes else changed_since_tagging(record.result, path)
+        stale = None if ignore_changes else changed_since_tagging(record.result, path,
+                                                                  transitions)
         if stale is not None:
             conflicts.append(WriteOutcome(path=str(path), status="conflict", reason=stale))
             continue
@@ -266,6 +270,7 @@ class RunMetadataWriter:
             on_result=self._report, description="run")
         self._conflicts: list[WriteOutcome] = []
         self._journal_path = journal_path
+        self._transitions = self._writer.journal.own_transitions()
         self._results: dict[str, TagResult] = {}
         self._finished = False
         self._submitted = 0
@@ -307,7 +312,7 @@ class RunMetadataWriter:
         if skip_reason(result, only_approved=False) is not None:
             return
         path = photo_path(result, None)
-        stale = changed_since_tagging(result, path)
+        stale = changed_since_tagging(result, path, self._transitions)
         if stale is not None:
             self._conflicts.append(WriteOutcome(path=str(path), status="conflict",
                                                 reason=stale))

@@ -313,6 +313,15 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def file_stat(path: str) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of a file, or None when it does not exist (or cannot be read)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def keep_copy(target: str, folder: Path, name: str) -> str:
     """Copy ``target`` (as it is before a write) to ``folder/name`` for an exact undo."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,9 @@ from imageworks_gui.core.metadata import TagEdit
 from imageworks_gui.services.paths import data_dir
 
 BatchKind = Literal["write", "undo"]
+Stat = tuple[int, int]
+OwnTransitions = dict[str, set[tuple[Stat, Stat]]]
+"""Absolute target path -> the ``(size, mtime_ns)`` changes journaled writes made to it."""
 
 
 class JournalError(Exception):
@@ -39,6 +42,10 @@ class JournalEntry(BaseModel):
     written_sha256: str | None = None
     """SHA-256 of the file as written (with ``original_copy``: undo restores the copy only
     while the file is still exactly as written)."""
+    before_stat: Stat | None = None
+    """``(size, mtime_ns)`` of the target just before this write (None: it did not exist)."""
+    after_stat: Stat | None = None
+    """``(size, mtime_ns)`` of the target once written (recorded with the commit)."""
 
 
 class BatchSummary(BaseModel):
@@ -136,11 +143,15 @@ class MetadataJournal:
         """Write-ahead record of one file (fsynced before the file is touched)."""
         self._append(batch_id, {"type": "file", **entry.model_dump(mode="json")})
 
-    def commit(self, batch_id: str, seq: int, sha256: str | None = None) -> None:
-        """Mark file ``seq`` as replaced (``sha256``: of the new file, when it is needed)."""
+    def commit(self, batch_id: str, seq: int, sha256: str | None = None,
+               stat: Stat | None = None) -> None:
+        """Mark file ``seq`` as replaced (``sha256``: of the new file, when it is needed;
+        ``stat``: its ``(size, mtime_ns)``)."""
         record: dict[str, Any] = {"type": "commit", "seq": seq}
         if sha256 is not None:
             record["sha256"] = sha256
+        if stat is not None:
+            record["stat"] = list(stat)
         self._append(batch_id, record, sync=False)
 
     def finish(self, batch_id: str) -> bool:
@@ -177,6 +188,9 @@ class MetadataJournal:
                     elif kind == "commit" and record["seq"] in entries:
                         entries[record["seq"]].committed = True
                         entries[record["seq"]].written_sha256 = record.get("sha256")
+                        stat = record.get("stat")
+                        if isinstance(stat, list) and len(stat) == 2:
+                            entries[record["seq"]].after_stat = (int(stat[0]), int(stat[1]))
                     elif kind == "undone" and summary is not None:
                         summary.undone_at = record["at"]
                         summary.undo_batch = record["undo_batch"]
@@ -249,3 +263,37 @@ class MetadataJournal:
                 continue
             targets.extend(e.target for e in entries if not e.committed)
         return targets
+
+    def own_transitions(self) -> OwnTransitions:
+        """Target -> the ``(size, mtime_ns)`` changes that this app's own writes and undos made
+        to it (before -> after), from every readable journal."""
+        edges: OwnTransitions = {}
+        if not self.root.is_dir():
+            return edges
+        for path in self.root.glob("*.jsonl"):
+            try:
+                _summary, entries = self._read(path.stem)
+            except (JournalError, OSError):
+                continue
+            for entry in entries:
+                if entry.committed and entry.before_stat and entry.after_stat:
+                    edges.setdefault(os.path.abspath(entry.target), set()).add(
+                        (entry.before_stat, entry.after_stat))
+        return edges
+
+
+def changed_only_by_us(target: str, tagged: Stat, current: Stat,
+                       transitions: OwnTransitions) -> bool:
+    """True when the file went from its tagged state to its current one only through writes
+    and undos this app journaled (so it is still the photo that was tagged)."""
+    edges = transitions.get(os.path.abspath(target), set())
+    seen, frontier = {tagged}, [tagged]
+    while frontier:
+        state = frontier.pop()
+        if state == current:
+            return True
+        for before, after in edges:
+            if before == state and after not in seen:
+                seen.add(after)
+                frontier.append(after)
+    return False

@@ -23,6 +23,7 @@ from imageworks_gui.services.metadata.filewrite import (
     apply_plan,
     delete_file,
     file_sha256,
+    file_stat,
     keep_copy,
     restore_copy,
 )
@@ -155,7 +156,8 @@ class MetadataWriter:
                              f"{seq}-{Path(plan.target).name}") if plan.keep_original else None
             self.journal.record(batch_id, JournalEntry(
                 seq=seq, path=plan.path, target=plan.target, target_existed=plan.target_exists,
-                had_xmp=plan.had_xmp, edits=plan.edits, original_copy=copy))
+                had_xmp=plan.had_xmp, edits=plan.edits, original_copy=copy,
+                before_stat=file_stat(plan.target)))
             try:
                 if plan.delete_target:
                     delete_file(plan)
@@ -167,7 +169,8 @@ class MetadataWriter:
                 if copy is not None:  # the file was left as it was: nothing to restore
                     Path(copy).unlink(missing_ok=True)
                 raise
-            self.journal.commit(batch_id, seq, file_sha256(plan.target) if copy else None)
+            self.journal.commit(batch_id, seq, file_sha256(plan.target) if copy else None,
+                                stat=file_stat(plan.target))
         except ConflictError as exc:
             return WriteOutcome(path=path, status="conflict", reason=str(exc))
         except MetadataError as exc:
