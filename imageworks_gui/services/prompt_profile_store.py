@@ -67,7 +67,7 @@ class PromptProfileStore:
         return self.folder / f"{name}.json"
 
     def _check_name(self, name: str) -> None:
-        if not _PROFILE_NAME_RE.match(name):
+        if not _PROFILE_NAME_RE.fullmatch(name):
             raise PromptProfileError(
                 f"{name!r} is not a usable profile name: names start with a letter or digit "
                 f"and use letters, digits, '.', '_' and '-' only (at most 64); choose "
