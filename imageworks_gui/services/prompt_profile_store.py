@@ -106,7 +106,7 @@ class PromptProfileStore:
         A current file that is not a valid profile is refused (never overwritten silently):
         fix it by hand or delete it (which keeps a copy) first.
         """
-        profile = PromptProfile.model_validate(profile.model_dump())
+        profile = parse_profile(profile.model_dump(), f"profile {profile.name!r}")
         path = self.user_path(profile.name)
         text = profile_text(profile)
         if path.exists():
