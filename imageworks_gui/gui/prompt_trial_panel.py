@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QGroupBox,
     QGridLayout,
+    QGroupBox,
     QLabel,
     QPlainTextEdit,
     QPushButton,

@@ -64,7 +64,7 @@ def test_a_broken_user_file_is_never_overwritten(store: PromptProfileStore) -> N
     records = {r.name: r for r in store.records()}
     assert records["default"].origin == "override" and records["default"].profile is None
     assert "not valid JSON" in (records["default"].problem or "")
-    with pytest.raises(PromptProfileError, match="was not overwritten.*delete it"):
+    with pytest.raises(PromptProfileError, match=r"was not overwritten.*delete it"):
         store.save(edited(load_prompt_profile("stock"), name="default"))
     assert broken.read_text(encoding="utf-8") == '{"name": "default", "stages": '
     # Deleting it keeps a copy and brings the shipped profile back.
@@ -104,7 +104,8 @@ def test_invalid_content_is_refused_before_writing(store: PromptProfileStore) ->
     profile = load_prompt_profile("default")
     bad = profile.model_construct(**{**dict(profile), "name": "bad", "min_keywords": 9,
                                      "max_keywords": 3})
-    with pytest.raises(ValueError, match=r"profile 'bad': invalid prompt profile: .*min_keywords \(9\)"):
+    with pytest.raises(ValueError,
+                       match=r"profile 'bad': invalid prompt profile: .*min_keywords \(9\)"):
         store.save(bad)
     assert not (store.folder / "bad.json").exists()
 
