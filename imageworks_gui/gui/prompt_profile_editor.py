@@ -52,13 +52,15 @@ class StageEditor(QWidget):
         self.user = QPlainTextEdit()
         for edit in (self.system, self.user):
             edit.setTabChangesFocus(True)
-            edit.setMinimumHeight(64)
+            edit.setMinimumHeight(72)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setDecimals(2)
+        self.temperature.setMaximumWidth(140)
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(1, 8192)
+        self.max_tokens.setMaximumWidth(140)
         self.errors = {key: _error_label() for key in ("system", "user", "temperature",
                                                        "max_tokens")}
         for key, label, editor in (("system", "System prompt", self.system),
@@ -104,6 +106,8 @@ class PromptProfileEditor(QWidget):
         self.max_keywords = _count_spin()
         for spin in (self.min_keywords, self.max_keywords):
             spin.setToolTip("Not set: the Keyword limit setting applies")
+        for short in (self.language, self.min_keywords, self.max_keywords):
+            short.setMaximumWidth(140)
         self.errors = {key: _error_label() for key in ("description", "language",
                                                        "min_keywords", "max_keywords")}
         for key, label, editor in (("description", "Description", self.description),

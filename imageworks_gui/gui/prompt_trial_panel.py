@@ -79,7 +79,8 @@ class ProfileTrialPanel(QGroupBox):
         self.output.setObjectName("trialOutput")
         self.output.setPlaceholderText("The model's caption, keywords and description appear "
                                        "here.")
-        self.output.setMinimumHeight(90)
+        self.output.setMinimumHeight(80)
+        self.output.setMaximumHeight(150)  # the editor above gets the spare height
         grid = QGridLayout(self)
         grid.addWidget(QLabel("Model"), 0, 0)
         grid.addWidget(self.models, 0, 1)

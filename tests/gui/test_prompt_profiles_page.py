@@ -119,9 +119,7 @@ def test_version_restore_brings_back_the_earlier_text_and_hash(page, run):
     assert [v.hash8 for v in versions] == [first.sha256[:8]]
     page.ask_version = lambda offered: offered[0]
     page.versions_button.click()
-    qwait = asyncio.sleep  # the restore runs as a task
-    run(wait_for(lambda: load_prompt_profile("mine") == first))
-    run(qwait(0.05))
+    run(wait_for(lambda: load_prompt_profile("mine") == first))  # the restore runs as a task
     run(wait_for(lambda: page.editor.stages["caption"].system.toPlainText()
                  == first.stages["caption"].system))
     assert page.hash_label.text() == f"Profile hash {first.sha256[:12]}"
