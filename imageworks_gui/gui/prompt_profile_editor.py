@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -24,6 +24,13 @@ PLACEHOLDER_HELP = ("Placeholders: {max_keywords}, {min_keywords}; in the descri
                     "prompt also {caption} and {keywords} (the earlier answers).")
 
 
+class PromptEdit(QPlainTextEdit):
+    """A prompt text box whose preferred height is a few lines; it grows with spare room."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(320, 76)
+
+
 def _error_label() -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
@@ -31,6 +38,17 @@ def _error_label() -> QLabel:
     label.setStyleSheet("color: #d33;")
     label.hide()
     return label
+
+
+def _field(editor: QWidget, error: QLabel) -> QWidget:
+    """The editor with its problem right below it (one form row, no gap while hidden)."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    column.addWidget(editor)
+    column.addWidget(error)
+    return box
 
 
 def _count_spin() -> QSpinBox:
@@ -48,11 +66,11 @@ class StageEditor(QWidget):
         self.stage = stage
         self.top_p = 0.9
         form = QFormLayout(self)
-        self.system = QPlainTextEdit()
-        self.user = QPlainTextEdit()
+        self.system = PromptEdit()
+        self.user = PromptEdit()
         for edit in (self.system, self.user):
             edit.setTabChangesFocus(True)
-            edit.setMinimumHeight(72)
+            edit.setMinimumHeight(56)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
@@ -68,8 +86,7 @@ class StageEditor(QWidget):
                                    ("temperature", "Temperature", self.temperature),
                                    ("max_tokens", "Max tokens", self.max_tokens)):
             editor.setObjectName(f"{stage}.{key}")
-            form.addRow(label, editor)
-            form.addRow("", self.errors[key])
+            form.addRow(label, _field(editor, self.errors[key]))
         self.user.setToolTip(PLACEHOLDER_HELP)
 
     def load(self, data: dict[str, Any]) -> None:
@@ -115,8 +132,7 @@ class PromptProfileEditor(QWidget):
                                    ("min_keywords", "Fewest keywords", self.min_keywords),
                                    ("max_keywords", "Most keywords", self.max_keywords)):
             editor.setObjectName(key)
-            form.addRow(label, editor)
-            form.addRow("", self.errors[key])
+            form.addRow(label, _field(editor, self.errors[key]))
         self.stage_tabs = QTabWidget()
         self.stages = {stage: StageEditor(stage) for stage in STAGES}
         for stage, editor in self.stages.items():

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -96,17 +97,25 @@ class PromptProfilesPage(QWidget):
         buttons.addWidget(self.hash_label, 1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.title)
-        right_layout.addWidget(self.editor, 1)
-        right_layout.addLayout(buttons)
+        fields = QWidget()
+        fields_layout = QVBoxLayout(fields)
+        fields_layout.setContentsMargins(0, 0, 0, 0)
+        fields_layout.addWidget(self.title)
+        fields_layout.addWidget(self.editor, 1)
         self.trial = trial
         if trial is not None:
             trial.profile_source = self.editor.profile
-            right_layout.addWidget(trial)
+            fields_layout.addWidget(trial)
 
+        scroll = QScrollArea()  # small screens scroll the editor instead of clipping it
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(fields)
+        right = QWidget()  # the hash and Save stay in view while the fields scroll
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addLayout(buttons)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)

@@ -79,7 +79,7 @@ class ProfileTrialPanel(QGroupBox):
         self.output.setObjectName("trialOutput")
         self.output.setPlaceholderText("The model's caption, keywords and description appear "
                                        "here.")
-        self.output.setMinimumHeight(80)
+        self.output.setMinimumHeight(70)
         self.output.setMaximumHeight(150)  # the editor above gets the spare height
         grid = QGridLayout(self)
         grid.addWidget(QLabel("Model"), 0, 0)
