@@ -27,7 +27,7 @@ PLACEHOLDER_HELP = ("Placeholders: {max_keywords}, {min_keywords}; in the descri
 class PromptEdit(QPlainTextEdit):
     """A prompt text box whose preferred height is a few lines; it grows with spare room."""
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:  # Qt override
         return QSize(320, 76)
 
 
