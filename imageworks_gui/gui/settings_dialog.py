@@ -125,6 +125,7 @@ class SettingsDialog(QDialog):
         self.profiles_page = profiles_page
         if profiles_page is not None:
             self.tabs.addTab(profiles_page, "Prompt profiles")
+            profiles_page.profiles_changed.connect(self._refresh_profiles)  # type: ignore[attr-defined]
         self.error = QLabel()
         self.error.setStyleSheet("color: #d33;")
         self.error.setWordWrap(True)
@@ -209,6 +210,14 @@ class SettingsDialog(QDialog):
             return (f"Prompt profile: {name!r} does not exist (available: "
                     f"{', '.join(available)}); add it to the prompt profiles folder first")
         return None
+
+    def _refresh_profiles(self) -> None:
+        combo = self.editors[("tagging", "prompt_profile")]
+        assert isinstance(combo, QComboBox)
+        chosen = combo.currentText()
+        combo.clear()
+        combo.addItems(_profiles())
+        combo.setCurrentText(chosen)
 
     def _may_close(self) -> bool:
         page = self.profiles_page

@@ -157,6 +157,20 @@ def test_closing_settings_with_unsaved_changes_asks(context, qtbot, run):
     assert dialog.tabs.tabText(dialog.tabs.count() - 1) == "Prompt profiles"
 
 
+def test_a_new_profile_can_be_chosen_in_the_same_dialog(context, qtbot, run):
+    page = profiles_page_for(context, lambda: None)
+    dialog = SettingsDialog(context.settings, profiles_page=page)
+    qtbot.addWidget(dialog)
+    run(page.reload("archive"))
+    assert run(page.duplicate("family"))
+    combo = dialog.editors[("tagging", "prompt_profile")]
+    assert "family" in [combo.itemText(i) for i in range(combo.count())]
+    combo.setCurrentText("family")
+    dialog.try_accept()
+    assert dialog.result_settings().tagging.prompt_profile == "family"
+    assert dialog.error.isHidden()
+
+
 @pytest.fixture
 def served_page(qtbot, tmp_path, fake_backend, run, qloop):
     backend = fake_backend("vllm")
