@@ -274,8 +274,14 @@ class MainWindow(QMainWindow):
         page = VocabularyPage(self.context.spawn,
                               self.tagging.controller.vocabularies.open_photos)
         page.vocabularies_changed.connect(self.tagging.controller.vocabularies.request_names)
-        dialog = SettingsDialog(self.context.settings, self, vocabulary_page=page)
+        from imageworks_gui.gui.prompt_profiles_page import profiles_page_for
+
+        profiles = profiles_page_for(self.context, self.tagging.current_path)
+        dialog = SettingsDialog(self.context.settings, self, vocabulary_page=page,
+                                profiles_page=profiles)
         self.context.spawn(page.reload(), name="vocabularies")
+        self.context.spawn(profiles.reload(self.context.settings.tagging.prompt_profile),
+                           name="prompt profiles")
         dialog.settings_accepted.connect(self._apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -97,7 +97,8 @@ class SettingsDialog(QDialog):
     settings_accepted = Signal(object)
 
     def __init__(self, settings: Settings, parent: QWidget | None = None,
-                 vocabulary_page: QWidget | None = None) -> None:
+                 vocabulary_page: QWidget | None = None,
+                 profiles_page: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Settings")
@@ -121,6 +122,10 @@ class SettingsDialog(QDialog):
             if group == "vocabulary" and vocabulary_page is not None:
                 form.addRow(vocabulary_page)  # the stored vocabularies, saved at once
             self.tabs.addTab(page, title)
+        self.profiles_page = profiles_page
+        if profiles_page is not None:
+            self.tabs.addTab(profiles_page, "Prompt profiles")
+            profiles_page.profiles_changed.connect(self._refresh_profiles)  # type: ignore[attr-defined]
         self.error = QLabel()
         self.error.setStyleSheet("color: #d33;")
         self.error.setWordWrap(True)
@@ -206,7 +211,25 @@ class SettingsDialog(QDialog):
                     f"{', '.join(available)}); add it to the prompt profiles folder first")
         return None
 
+    def _refresh_profiles(self) -> None:
+        combo = self.editors[("tagging", "prompt_profile")]
+        assert isinstance(combo, QComboBox)
+        chosen = combo.currentText()
+        combo.clear()
+        combo.addItems(_profiles())
+        combo.setCurrentText(chosen)
+
+    def _may_close(self) -> bool:
+        page = self.profiles_page
+        return page is None or bool(page.may_leave())  # type: ignore[attr-defined]
+
+    def reject(self) -> None:
+        if self._may_close():
+            super().reject()
+
     def try_accept(self) -> None:
+        if not self._may_close():
+            return
         problem = self._check_profile()
         if problem is None:
             try:

@@ -194,6 +194,9 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
 
         saved += await render_vocabulary(window, photos[9], root, out_dir, _wait,
                                          _dim_with_dialog)
+        from imageworks_gui.gui.prompt_profiles_shots import render_prompt_profiles
+
+        saved += await render_prompt_profiles(window, photos[9], out_dir, _wait)
         ws.select_path(path)
 
         # Write summary of a real write: ExifTool writes the approved photos; one approved
