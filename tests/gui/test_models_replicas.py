@@ -3,6 +3,7 @@ input is refused with its reason and changes nothing; untouched items keep their
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem
 
 from imageworks_gui.gui.main_window import MainWindow
@@ -77,3 +78,33 @@ def test_untouched_bare_url_and_unknown_keys_survive_edits_of_others(
     editor.table.item(0, 0).setText("http://a:1/v1")  # no change: nothing recorded
     assert _endpoints(doc)[0] == "http://a:1/v1"
     assert isinstance(editor.table.item(0, 0), QTableWidgetItem)
+
+
+def test_table_shows_each_replicas_state(window: MainWindow, fake_backend, run) -> None:
+    from imageworks_gui.core.registry import RegistryEntry
+    from imageworks_gui.gui.models.columns import COLUMN_INDEX
+    from imageworks_gui.gui.models.commands import ReplaceEntryCommand
+    from tests.gui.conftest import free_port
+    from tests.support.fake_backend import FakeModel
+
+    doc = window.models.doc
+    one = fake_backend("vllm", [FakeModel("vision-a")])
+    two = fake_backend("vllm", [FakeModel("vision-a")])
+    closed = free_port()
+    entry = doc.entry("vision-a").to_json_dict()
+    entry["backend_config"]["endpoints"] = [f"http://127.0.0.1:{one.port}/v1",
+                                            {"port": two.port},
+                                            f"http://127.0.0.1:{closed}/v1"]
+    doc.undo_stack.push(ReplaceEntryCommand(doc, doc.entry("vision-a"),
+                                            RegistryEntry.model_validate(entry), "seed"))
+    model = window.models.model
+    index = model.index(doc.row_of("vision-a"), COLUMN_INDEX["endpoint"])
+    assert model.data(index) == "3 replicas"
+    run(window.models.controller.check_online(["vision-a"]))
+    assert model.data(index) == "3 replicas: 2 online, 1 offline"
+    tip = model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert f"127.0.0.1:{one.port}: online" in tip
+    assert f"127.0.0.1:{closed}: offline" in tip
+    # A single-endpoint entry still shows its URL.
+    assert model.data(model.index(doc.row_of("text-b"), COLUMN_INDEX["endpoint"])).startswith(
+        "http://127.0.0.1:")
