@@ -23,7 +23,7 @@ from imageworks_gui.core.registry import RegistryEntry
 
 Commit = Callable[[tuple[str, ...], Any], "str | None"]
 PATH = ("backend_config", "endpoints")
-HEADERS = ("URL or host:port", "Max concurrency", "API key env var")
+HEADERS = ("URL or host:port", "Max conc.", "Key env var")
 
 
 def address_text(item: Any) -> str:
@@ -96,8 +96,11 @@ class ReplicasEditor(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         head = self.table.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col, width in ((1, 70), (2, 100)):
+            head.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, width)
+        self.table.setWordWrap(False)
+        self.table.setMinimumWidth(120)
         self.table.setMinimumHeight(90)
         self.table.setMaximumHeight(160)
         self.table.itemChanged.connect(self._cell_changed)
@@ -107,7 +110,7 @@ class ReplicasEditor(QWidget):
         self.new_address.setObjectName("newReplicaAddress")
         self.new_address.setPlaceholderText("http://host:port/v1 or host:port")
         self.new_address.returnPressed.connect(self.add_clicked)
-        row.addWidget(self.new_address, 1)
+        layout.addWidget(self.new_address)
         self.buttons: dict[str, QPushButton] = {}
         for key, text, slot in (("add", "Add", self.add_clicked),
                                 ("remove", "Remove", self.remove_selected),
