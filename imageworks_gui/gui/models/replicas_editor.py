@@ -118,6 +118,7 @@ class ReplicasEditor(QWidget):
                                 ("down", "Down", lambda: self.move_selected(1))):
             button = QPushButton(text)
             button.setObjectName(f"replica_{key}")
+            button.setMinimumWidth(40)  # four buttons must fit the narrowest details panel
             button.clicked.connect(slot)
             row.addWidget(button)
             self.buttons[key] = button
@@ -150,7 +151,9 @@ class ReplicasEditor(QWidget):
                          else str(obj["max_concurrency"]),
                          str(obj.get("api_key_env") or ""))
                 for c, text in enumerate(cells):
-                    self.table.setItem(r, c, QTableWidgetItem(text))
+                    cell = QTableWidgetItem(text)
+                    cell.setToolTip(text)  # the full URL when the narrow panel elides it
+                    self.table.setItem(r, c, cell)
         finally:
             self._loading = False
 

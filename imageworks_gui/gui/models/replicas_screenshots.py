@@ -41,7 +41,9 @@ async def render_replicas(out: Path, root: Path) -> list[Path]:
         for width, height in ((1024, 700), (1920, 1200)):
             window.resize(width, height)
             await asyncio.sleep(0.05)
-            ws.details.ensureWidgetVisible(ws.details.replicas, 0, 200)
+            top = ws.details.replicas.mapTo(ws.details.widget(), ws.details.replicas.pos()).y()
+            ws.details.verticalScrollBar().setValue(max(0, top - 260))
+            ws.details.horizontalScrollBar().setValue(0)
             await asyncio.sleep(0.05)
             path = out / f"models-replicas-{width}x{height}.png"
             window.grab().save(str(path))
