@@ -203,6 +203,7 @@ def render(out_dir: Path) -> list[Path]:
     """Render the Models workspace states (and the Tagging ones when available)."""
     from PySide6.QtWidgets import QApplication
 
+    from imageworks_gui.gui.models.replicas_screenshots import render_replicas
     from imageworks_gui.gui.palette import apply_palette
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -216,6 +217,7 @@ def render(out_dir: Path) -> list[Path]:
         asyncio.set_event_loop(loop)
         try:
             saved = loop.run_until_complete(_render(out, Path(tmp) / "light"))
+            saved += loop.run_until_complete(render_replicas(out, Path(tmp) / "replicas"))
             # The dark palette once, to check that every colour stays readable.
             apply_palette(app, "dark")
             saved += loop.run_until_complete(_render(out, Path(tmp) / "dark", "models-dark.png",

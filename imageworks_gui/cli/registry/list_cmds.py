@@ -17,6 +17,7 @@ from imageworks_gui.cli.registry._common import (
     open_registry,
     served_name,
 )
+from imageworks_gui.cli.registry.replicas_view import endpoint_cell, print_replica_states
 from imageworks_gui.core.resolution import RoleResolutionError, select_model
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.registry_store import json_text
@@ -39,7 +40,7 @@ def list_entries(
         table.add_column(header, overflow="fold")
     for entry in shown:
         caps = ", ".join(c for c, v in entry.capabilities.as_dict().items() if v)
-        table.add_row(entry.name, entry.backend, endpoint(entry), ", ".join(entry.roles),
+        table.add_row(entry.name, entry.backend, endpoint_cell(entry), ", ".join(entry.roles),
                       caps, lock_state(entry), "deprecated" if entry.deprecated else "")
     console.print(table)
     if not shown:
@@ -52,6 +53,7 @@ def show_entry(ctx: typer.Context, name: str = typer.Argument(..., help="Entry n
     _store, entries = open_registry(ctx)
     entry = get_entry(entries, name)
     typer.echo(json_text(entry.to_json_dict()))
+    print_replica_states(entry)
     warning = entry_off_machine_warning(entry)
     if warning:
         typer.echo(f"warning: {warning}", err=True)

@@ -12,8 +12,9 @@ from PySide6.QtCore import Qt
 
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.models.document import RuntimeState
-from imageworks_gui.services.backends.endpoints import base_url_for
+from imageworks_gui.services.backends.endpoints import base_url_for, replicas_for
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
+from imageworks_gui.services.backends.replica_status import summary
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The whole ``RegistryEntry`` of a row; ``setData`` with it replaces the entry (details panel)."""
@@ -120,7 +121,22 @@ def probe_text(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
     return ", ".join(parts) or "not probed"
 
 
+def endpoint_text(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
+    if not entry.backend_config.endpoints:
+        return base_url_for(entry)
+    states = list(runtime.replicas) if runtime is not None else []
+    if states:
+        return summary(states)
+    count = len(entry.backend_config.endpoints)
+    return f"{count} replica" + ("" if count == 1 else "s")
+
+
 def endpoint_tooltip(entry: RegistryEntry, runtime: RuntimeState | None) -> str:
+    if entry.backend_config.endpoints:
+        states = list(runtime.replicas) if runtime is not None else []
+        lines = ([s.line for s in states] if states
+                 else [r.base_url for r in replicas_for(entry)] + ["(state not checked yet)"])
+        return "\n".join([*lines, "Edit the replicas in the details panel"])
     warning = entry_off_machine_warning(entry)
     hint = "Edit host, port or base URL in the details panel"
     return f"Warning: {warning}\n{hint}" if warning else hint
@@ -181,7 +197,7 @@ COLUMNS: tuple[Column, ...] = (
            "drag rows to change it"),
     Column("display_name", "Display name", lambda e, r: e.display_name or "", editable=True),
     Column("backend", "Backend", lambda e, r: e.backend, editable=True),
-    Column("endpoint", "Endpoint", lambda e, r: base_url_for(e), tooltip=endpoint_tooltip),
+    Column("endpoint", "Endpoint", endpoint_text, tooltip=endpoint_tooltip),
     Column("served_model_id", "Served name", lambda e, r: e.served_model_id or "",
            editable=True, header_tip="Model name sent to the server (served_model_id)"),
     Column("roles", "Roles", lambda e, r: ", ".join(e.roles), editable=True,

@@ -17,6 +17,7 @@ from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE
 from imageworks_gui.gui.models.document import RegistryDocument
+from imageworks_gui.gui.models.replica_check import check_replicas
 from imageworks_gui.gui.models.table_model import RegistryTableModel
 from imageworks_gui.services.backends.status import ServerStatus, check_statuses
 from imageworks_gui.services.blocking import run_blocking
@@ -234,6 +235,7 @@ class ModelsController(QObject):
             text = status.describe(entry) + (
                 "; click Probe to check that it answers and sees images" if status.online else "")
             self.doc.set_runtime(entry.name, server=status, probe_ok=None, probe_text=text)
+        await check_replicas(self.context, self.doc, targets, timeout_s)
         return results
 
     # -- discovery and import ----

@@ -29,6 +29,7 @@ from imageworks_gui.core.registry import KNOWN_BACKENDS, KNOWN_CAPABILITIES, Reg
 from imageworks_gui.gui.models import fields as F
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, ENTRY_ROLE
 from imageworks_gui.gui.models.delegates import CheckListEditor
+from imageworks_gui.gui.models.replicas_editor import ReplicasEditor
 from imageworks_gui.gui.models.table_model import RegistryTableModel
 
 _ERROR_STYLE = "QLineEdit, QPlainTextEdit, QComboBox { border: 1px solid #d33; }"
@@ -113,6 +114,10 @@ class DetailsPanel(QScrollArea):
                    tip="Name of the environment variable holding the API key")
         self._line(server, "Max concurrency", ("backend_config", "max_concurrency"),
                    F.opt_int(1, 256), placeholder="settings default")
+
+        replicas = self._group(form_layout, "Replicas")
+        self.replicas = ReplicasEditor(self._commit)
+        replicas.addRow(self.replicas)
 
         caps = self._group(form_layout, "Capabilities")
         caps_row = QWidget()
@@ -257,6 +262,7 @@ class DetailsPanel(QScrollArea):
                 else:
                     w.setPlainText(text)
             self.deprecated.setChecked(entry.deprecated)
+            self.replicas.load(entry)
             flags = entry.capabilities.as_dict()
             for cap, box in self._caps.items():
                 box.setChecked(flags.get(cap, False))

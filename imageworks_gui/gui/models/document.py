@@ -17,6 +17,7 @@ from imageworks_gui.gui.models.commands import (
     RemoveEntriesCommand,
     ReplaceEntryCommand,
 )
+from imageworks_gui.services.backends.replica_status import ReplicaState
 from imageworks_gui.services.backends.status import ServerStatus
 from imageworks_gui.services.registry_store import RegistryLoadError, RegistryStore
 
@@ -38,6 +39,8 @@ class RuntimeState:
     busy_text: str = ""
     verify_error: str = ""
     """Why the last verification since the app started failed ('' when it did not)."""
+    replicas: tuple[ReplicaState, ...] = ()
+    """``ReplicaState`` of each replica found by the last status check (entries with replicas)."""
 
     @property
     def online(self) -> bool | None:
