@@ -82,7 +82,7 @@ class GoldenStore:
                 conn.executemany(
                     "INSERT OR REPLACE INTO golden_photos (set_id, path, record) VALUES (?, ?, ?)",
                     [(set_id, os.fsencode(p.path),
-                      json.dumps(p.model_dump(mode="json"), ensure_ascii=True))
+                      json.dumps(p.model_dump(mode="json", exclude={"path"}), ensure_ascii=True))
                      for p in photos])
         except sqlite3.Error as exc:
             raise GoldenStoreError(f"cannot save golden set {name!r} for role {role!r}: {exc}; "
@@ -100,9 +100,12 @@ class GoldenStore:
                 (role,) if role is not None else ()).fetchall()
             out = []
             for set_id, set_role, name, created, model in rows:
-                records = conn.execute("SELECT record FROM golden_photos WHERE set_id = ? "
+                records = conn.execute("SELECT path, record FROM golden_photos WHERE set_id = ? "
                                        "ORDER BY path", (set_id,)).fetchall()
-                photos = [GoldenPhoto.model_validate_json(r[0]) for r in records]
+                # The path comes from its bytes column: JSON cannot carry undecodable names.
+                photos = [GoldenPhoto.model_validate({**json.loads(rec),
+                                                      "path": os.fsdecode(bytes(raw))})
+                          for raw, rec in records]
                 out.append(GoldenSet(role=set_role, name=name, created_at=created,
                                      baseline_model=json.loads(model), photos=photos))
             return out
