@@ -55,3 +55,22 @@ def test_errors_exit_2(tmp_path, fake_backend):
     assert result.exit_code == 2 and "server running" in result.output, result.output
     result = invoke(registry, "verify", "vlm", "--golden", "--set", "nope")
     assert result.exit_code == 2 and "no golden set named 'nope'" in result.output
+
+
+def test_mark_list_remove_from_a_folder(tmp_path):
+    from imageworks_gui.core.review import PhotoReview
+    from imageworks_gui.services.review_store import ReviewStore
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    ReviewStore(folder).append([
+        PhotoReview(path=str(folder / "a.jpg"), state="approved", proposed_keywords=["fox"]),
+        PhotoReview(path=str(folder / "b.jpg"), state="proposed", proposed_keywords=["x"])])
+    registry = tmp_path / "r.json"
+    registry.write_text("[]")
+    result = invoke(registry, "golden", "mark", "keywords", "foxes", str(folder))
+    assert result.exit_code == 0 and "1 photo(s), 1 not approved skipped" in result.output
+    listed = invoke(registry, "golden", "list").output.split()
+    assert listed == ["keywords", "foxes", "1", "photo(s)"]
+    assert invoke(registry, "golden", "remove", "keywords", "foxes").exit_code == 0
+    assert invoke(registry, "golden", "remove", "keywords", "foxes").exit_code == 2

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import typer
 
 from imageworks_gui.cli.console import error_line, line
-from imageworks_gui.cli.registry._common import console, err_console, get_entry, open_registry
+from imageworks_gui.cli.registry import app
+from imageworks_gui.cli.registry._common import (
+    console,
+    err_console,
+    fail,
+    get_entry,
+    open_registry,
+)
 from imageworks_gui.core.entry_transitions import relock
-from imageworks_gui.core.golden import RunFigures, Verdict
+from imageworks_gui.core.golden import RunFigures, Verdict, golden_photo
 from imageworks_gui.core.resolution import RoleResolutionError
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.golden import rerun
 from imageworks_gui.services.golden_store import GoldenStore
 from imageworks_gui.services.quality_db import QualityDbError
+from imageworks_gui.services.review_store import ReviewStore, ReviewStoreError
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 EXIT_OK, EXIT_DROP, EXIT_ERROR = 0, 1, 2
@@ -57,8 +66,8 @@ def golden_gate(ctx: typer.Context, name: str, set_name: str | None, margin: flo
         which = f" named {set_name!r}" if set_name else ""
         err_console.print(error_line(
             f"no golden set{which} for the roles of {name} ({', '.join(entry.roles) or 'none'}); "
-            "mark approved photos as a golden set first ('imageworks-personal-tagger golden "
-            "mark' or Tagging > Mark as golden set)"))
+            "mark approved photos as a golden set first: 'imageworks-model-registry golden "
+            "mark ROLE NAME FOLDER'"))
         return EXIT_ERROR
 
     async def run_all() -> list[Verdict]:
@@ -84,3 +93,43 @@ def golden_gate(ctx: typer.Context, name: str, set_name: str | None, margin: flo
                                      "running? start it and run verify again"))
         return EXIT_ERROR
     return EXIT_DROP if any(r.status == "fail" for r in results) else EXIT_OK
+
+
+golden_app = typer.Typer(help="Golden sets: approved photos whose keywords judge model upgrades.",
+                         no_args_is_help=True)
+app.add_typer(golden_app, name="golden")
+
+
+@golden_app.command("mark")
+def mark(role: str = typer.Argument(..., help="Role the set judges (e.g. keywords)."),
+         name: str = typer.Argument(..., help="Name of the set."),
+         folder: Path = typer.Argument(..., help="Folder whose approved reviews to use.")) -> None:
+    """Make (or replace) a golden set from a folder's approved or written reviews."""
+    try:
+        reviews = ReviewStore(folder).load()
+    except ReviewStoreError as exc:
+        fail(str(exc), EXIT_ERROR)
+    photos = [p for p in (golden_photo(r) for r in reviews) if p is not None]
+    skipped = len(reviews) - len(photos)
+    if not photos:
+        fail(f"no approved or written reviews in {folder}: review and approve photos first",
+             EXIT_ERROR)
+    models = {r.path: r.models for r in reviews}
+    GoldenStore().save(role, name, photos, {"models": models.get(photos[0].path, {})})
+    console.print(f"golden set {name!r} for role {role}: {len(photos)} photo(s)"
+                  + (f", {skipped} not approved skipped" if skipped else ""))
+
+
+@golden_app.command("list")
+def list_sets() -> None:
+    """List golden sets with their photo counts."""
+    for golden in GoldenStore().list_sets():
+        console.print(f"{golden.role}\t{golden.name}\t{len(golden.photos)} photo(s)")
+
+
+@golden_app.command("remove")
+def remove(role: str = typer.Argument(...), name: str = typer.Argument(...)) -> None:
+    """Remove a golden set and its recorded runs."""
+    if not GoldenStore().remove(role, name):
+        fail(f"no golden set {name!r} for role {role!r}: see 'golden list'", EXIT_ERROR)
+    console.print(f"removed golden set {name!r} for role {role}")
