@@ -43,6 +43,8 @@ class TaggingSettings(BaseModel):
     max_keywords: int = Field(default=25, ge=1, le=200)
     banned_keywords: list[str] = Field(default_factory=list)
     recursive: bool = True
+    golden_margin: float = Field(default=0.05, ge=0.0, le=1.0)
+    """How far keyword precision on a golden set may drop (absolute) before a re-run fails."""
     fused: bool = True
     """Ask once per photo (title, keywords and description in one JSON answer) when every
     stage resolves to the same model on the same server."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 from rich.progress import (
     BarColumn,
@@ -150,8 +152,22 @@ def verify(
     lock: bool = typer.Option(False, "--lock", help="Lock the entry on the current hashes."),
     deep: bool = typer.Option(False, "--deep", help="Re-read every file, ignoring the hash "
                               "cache."),
+    golden: bool = typer.Option(False, "--golden", help="Then re-run the entry's golden sets: "
+                                "exit 1 when keyword precision drops by more than --margin, 2 on "
+                                "errors."),
+    golden_set: str | None = typer.Option(None, "--set", help="Only this golden set."),
+    margin: float | None = typer.Option(None, "--margin", min=0.0, max=1.0,
+                                        help="Allowed precision drop (default: settings)."),
+    as_json: bool = typer.Option(False, "--json", help="Golden figures as JSON."),
 ) -> None:
     """Hash an entry's files and compare them with its lock (exit 3 on drift)."""
+    if golden:
+        if name is None:
+            fail("--golden works on one entry: use 'verify NAME --golden'", EXIT_USAGE)
+        from imageworks_gui.cli.registry.golden_cmds import golden_gate
+        with contextlib.suppress(typer.Exit):  # drift is expected after an upgrade
+            _run(ctx, [name], lock=False, deep=deep)
+        raise typer.Exit(golden_gate(ctx, name, golden_set, margin, as_json))
     if all_locked == (name is not None):
         fail("give exactly one of NAME or --all", EXIT_USAGE)
     if all_locked and lock:
