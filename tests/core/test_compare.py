@@ -31,9 +31,9 @@ def test_model_names_with_a_colon_resolve_before_profiles():
 
 
 def test_unknown_model_and_unknown_profile_say_what_exists():
-    with pytest.raises(CombinationError, match="not in the registry.*llava"):
+    with pytest.raises(CombinationError, match=r"not in the registry.*llava"):
         parse_combination("gemma", MODELS, PROFILES)
-    with pytest.raises(CombinationError, match="unknown prompt profile 'birds'.*wildlife"):
+    with pytest.raises(CombinationError, match=r"unknown prompt profile 'birds'.*wildlife"):
         parse_combination("llava:birds", MODELS, PROFILES)
 
 

@@ -72,10 +72,11 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 async def _compare(entries: list[RegistryEntry], settings: Settings,
-                   combos: list[Combination], sample: Sample) -> dict[str, list[Proposal]]:
+                   combos: list[Combination], sample: Sample,
+                   preflight: bool) -> dict[str, list[Proposal]]:
     async with make_http_client(settings) as http:
         run = ComparisonRun(http, entries, settings, combos)
-        for combo in combos:
+        for combo in (combos if preflight else []):
             err.print(f"Checking {combo.label}...")
             try:
                 await run.pipeline_for(combo).preflight()
@@ -105,6 +106,8 @@ def compare(
                                    help="Include subfolders."),
     registry_path: Path | None = typer.Option(None, "--registry-path", metavar="FILE",
                                               help="Registry file."),
+    skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Do not probe the "
+                                        "models first (compare one that fails a probe)."),
 ) -> None:
     """Run two or three models (optionally with a prompt profile each) over a random sample
     of a folder, writing nothing to the photos, and write a side-by-side Markdown report."""
@@ -125,7 +128,8 @@ def compare(
         if sample_size > sample.available:
             err.print(warning_line(f"--sample {sample_size} is more than the "
                                    f"{sample.available} photo(s) in the folder: using all"))
-        table = asyncio.run(_compare(entries, settings, combos, sample))
+        table = asyncio.run(_compare(entries, settings, combos, sample,
+                                      not skip_preflight))
         report = render_report(combos, sample, table, existing_keywords(sample.paths))
         _write_atomic(output, report)
     except (UsageError, CombinationError, PromptProfileError, RoleResolutionError) as exc:
