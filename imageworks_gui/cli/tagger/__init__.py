@@ -39,6 +39,7 @@ def _register_commands() -> None:
     # Each command lives in its own module and registers itself on ``app``.
     from imageworks_gui.cli.tagger import (  # noqa: F401
         check_cmd,
+        compare_cmd,
         run_cmd,
         vocabulary_cmds,
         write_cmds,
