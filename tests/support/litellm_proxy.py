@@ -69,7 +69,7 @@ def litellm_proxy(folder: Path, config: str, *, start_timeout_s: float = 120.0) 
     log_path = folder / "litellm.log"
     log = log_path.open("wb")
     env = {**os.environ, "LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
-           "NO_DOCS": "True", "DISABLE_ADMIN_UI": "True"}
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_DOCS": "True", "DISABLE_ADMIN_UI": "True"}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([*litellm_command(), "--config", str(cfg), "--host", "127.0.0.1",
                              "--port", str(port), "--num_workers", "1"],
