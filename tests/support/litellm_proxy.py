@@ -27,7 +27,8 @@ def free_port() -> int:
 
 
 def proxy_config(base_urls: list[str], served: str, *, rpm: int | None = None,
-                 num_retries: int = 3, cooldown_time: int = 60) -> str:
+                 num_retries: int = 3, cooldown_time: int = 60,
+                 routing_strategy: str = "simple-shuffle") -> str:
     """The YAML config: one ``model_name`` with one deployment per test server."""
     lines = ["model_list:"]
     for url in base_urls:
@@ -39,7 +40,7 @@ def proxy_config(base_urls: list[str], served: str, *, rpm: int | None = None,
         if rpm is not None:
             lines.append(f"      rpm: {rpm}")
     lines += ["router_settings:",
-              "  routing_strategy: simple-shuffle",
+              f"  routing_strategy: {routing_strategy}",
               f"  num_retries: {num_retries}",
               "  allowed_fails: 1",
               f"  cooldown_time: {cooldown_time}",
@@ -68,7 +69,8 @@ def litellm_proxy(folder: Path, config: str, *, start_timeout_s: float = 120.0) 
     port = free_port()
     log_path = folder / "litellm.log"
     log = log_path.open("wb")
-    env = {**os.environ, "LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
+    env = {**os.environ, "LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_LOG": "ERROR",
+           "LITELLM_TELEMETRY": "False",
            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_DOCS": "True", "DISABLE_ADMIN_UI": "True"}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([*litellm_command(), "--config", str(cfg), "--host", "127.0.0.1",
