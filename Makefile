@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The LiteLLM proxy (a router the GPU-pool interop test runs in front of test servers) lives in
+# a venv of its own: its pinned dependencies must not change the app's.
+LITELLM_VENV := .venv-litellm
+LITELLM := $(LITELLM_VENV)/bin/litellm
+LITELLM_SPEC ?= litellm[proxy]>=1.108
 SYSSTAMP := $(VENV)/.system-deps
 REGISTRY ?= configs/model_registry.json
 PYTEST_ARGS ?=
@@ -25,6 +30,12 @@ $(STAMP): pyproject.toml | $(SYSSTAMP)
 	$(BIN)/python -m pip install -q -e '.[test,interop]'
 	@touch $@
 
+$(LITELLM): | $(SYSSTAMP)
+	@test -x $(LITELLM_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LITELLM_VENV)/bin/python -m pip install -q '$(LITELLM_SPEC)'
+	@touch $@
+
 run: $(STAMP)
 	$(BIN)/imageworks-gui --registry-path $(REGISTRY)
 
@@ -34,8 +45,8 @@ lint: $(STAMP)
 
 # The Qt tests run in a process of their own: no thread, server or ExifTool pool left by the
 # service tests is alive while the Qt event loop runs.
-test: $(STAMP) lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
+test: $(STAMP) $(LITELLM) lint
+	IMAGEWORKS_LITELLM=$(abspath $(LITELLM)) QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
 		tests/core tests/services tests/cli
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
 		tests/gui

@@ -50,14 +50,24 @@ def proxy_config(base_urls: list[str], served: str, *, rpm: int | None = None,
     return "\n".join(lines)
 
 
-def litellm_command() -> list[str]:
-    """The ``litellm`` CLI next to this interpreter (or on PATH)."""
+def find_litellm() -> str | None:
+    """The ``litellm`` CLI: ``$IMAGEWORKS_LITELLM`` (the proxy's own venv, which ``make test``
+    builds), else next to this interpreter, else on PATH."""
+    explicit = os.environ.get("IMAGEWORKS_LITELLM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
     local = Path(sys.executable).with_name("litellm")
     if local.exists():
-        return [str(local)]
-    found = shutil.which("litellm")
+        return str(local)
+    return shutil.which("litellm")
+
+
+def litellm_command() -> list[str]:
+    """The command that starts the proxy."""
+    found = find_litellm()
     if not found:
-        raise RuntimeError("the litellm CLI is not installed (pip install 'litellm[proxy]')")
+        raise RuntimeError("the litellm CLI is not installed: make test installs it into "
+                           ".venv-litellm, or set IMAGEWORKS_LITELLM to its path")
     return [found]
 
 
