@@ -11,6 +11,8 @@ nothing.
 
     QT_QPA_PLATFORM=offscreen python bench/gui_responsiveness.py            # 2,000 / 10,000
     QT_QPA_PLATFORM=offscreen python bench/gui_responsiveness.py --quick    # 200 / 1,000
+    QT_QPA_PLATFORM=offscreen python bench/gui_responsiveness.py --photos 100000
+        (20,000 photos or more: open and reopen only, see bench/gui_scale.py)
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+SCALE_FROM = 20_000
+"""From this many photos, only opening and reopening are measured (no tagging run)."""
 TARGETS = {"first_thumbnails_ms": 300, "max_stall_ms": 50, "memory_mb": 1024}
 
 
@@ -207,6 +211,13 @@ def main() -> int:
     parser.add_argument("--memory-photos", type=int, default=None)
     args = parser.parse_args()
     photos = args.photos or (200 if args.quick else 2000)
+    if photos >= SCALE_FROM:
+        from gui_scale import measure_scale, report
+
+        scale = run_offscreen(lambda work: measure_scale(work, photos))
+        report(scale, TARGETS)
+        print(json.dumps(scale), flush=True)
+        return 0
     big = args.memory_photos or (1000 if args.quick else 10000)
 
     r = run_offscreen(lambda work: measure(work, photos, big))

@@ -1,4 +1,4 @@
-"""Runs a GUI benchmark coroutine on a qasync loop with every per-user folder in a scratch dir."""
+"""Runs a GUI benchmark coroutine on the app's event loop, per-user folders in a scratch dir."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from typing import Any
 
 def run_offscreen(measure: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]]
                   ) -> dict[str, Any]:
-    """``measure(work_dir)`` on a qasync loop; settings, caches and journals stay in work_dir."""
+    """``measure(work_dir)`` on a ThreadSafeQEventLoop; settings, caches, journals in work_dir."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
+
+    from imageworks_gui.gui.event_loop import ThreadSafeQEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="imageworks-bench-") as tmp:
@@ -26,7 +27,7 @@ def run_offscreen(measure: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]]
         for kind in ("CONFIG", "CACHE", "DATA"):
             os.environ[f"IMAGEWORKS_{kind}_DIR"] = str(work / kind.lower())
         os.environ["IMAGEWORKS_GUI_STATE"] = str(work / "gui.ini")
-        loop = qasync.QEventLoop(app)
+        loop = ThreadSafeQEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
             return loop.run_until_complete(measure(work))

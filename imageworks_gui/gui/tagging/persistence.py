@@ -1,4 +1,4 @@
-"""Saves changed reviews to the folder's review journal in the background, coalescing bursts."""
+"""Saves changed reviews to the review database in the background, coalescing bursts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 from imageworks_gui.core.review import PhotoReview, ReviewSession
 from imageworks_gui.services.blocking import run_blocking
-from imageworks_gui.services.review_store import ReviewStore, ReviewStoreError
+from imageworks_gui.services.review_db import ReviewDb
+from imageworks_gui.services.review_store import ReviewStoreError
 
 log = logging.getLogger("imageworks.gui.tagging")
 
@@ -19,10 +20,10 @@ SAVE_DELAY_S = 0.25
 
 
 class ReviewPersistence:
-    """Owns the ``ReviewStore`` of the open folder; every disk access runs in the executor."""
+    """Owns the ``ReviewDb`` of the open folder; every disk access runs in the executor."""
 
     def __init__(self) -> None:
-        self.store: ReviewStore | None = None
+        self.store: ReviewDb | None = None
         self.session: ReviewSession | None = None
         self.skipped_lines = 0
         self.last_error: str | None = None
@@ -35,7 +36,7 @@ class ReviewPersistence:
 
     async def open(self, folder: Path) -> dict[str, PhotoReview]:
         """Load the saved reviews of ``folder`` (path -> review)."""
-        self.store = ReviewStore(folder)
+        self.store = ReviewDb(folder)
         self._dirty.clear()
         try:
             saved = await run_blocking(self.store.load)

@@ -331,6 +331,8 @@ class TaggingWorkspace(QWidget):
         counts = session.counts()
         self.status_row.set_counts(len(session), counts)
         self.review_pane.set_library_keywords(self.keyword_library.keywords(session))
+        if self.keyword_library.pending:
+            self._refresh_timer.start()
         self._update_actions(counts)
 
     # -- run and write state -------------------------------------------------------------------
