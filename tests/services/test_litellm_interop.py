@@ -11,10 +11,6 @@ import pytest
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.pipeline import TaggingPipeline
 from tests.support.fake_backend import FakeBackend, FakeModel
-from tests.support.tagging import entries, make_photos, registry_entry
-
-pytestmark = pytest.mark.interop
-
 from tests.support.litellm_proxy import (
     MASTER_KEY,
     POOL_NAME,
@@ -22,6 +18,10 @@ from tests.support.litellm_proxy import (
     litellm_proxy,
     proxy_config,
 )
+from tests.support.tagging import entries, make_photos, registry_entry
+
+pytestmark = pytest.mark.interop
+
 
 if find_litellm() is None:
     if os.environ.get("CI"):
