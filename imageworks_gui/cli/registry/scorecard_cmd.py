@@ -1,0 +1,60 @@
+"""`imageworks-model-registry scorecard`: review figures per model version and role."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from imageworks_gui.cli.console import error_line, make_console, printable
+from imageworks_gui.cli.registry import app
+from imageworks_gui.core.scorecard import ScoreRow
+from imageworks_gui.services import scorecard_store
+from imageworks_gui.services.quality_db import QualityDbError
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.1f}{unit}"
+
+
+def _table(rows: list[ScoreRow]) -> Table:
+    table = Table(show_header=True, header_style="bold")
+    for header in ("role", "model", "hash", "photos", "rejected", "kw kept", "added/photo",
+                   "accepted", "edit dist", "latency"):
+        table.add_column(header)
+    for r in rows:
+        table.add_row(Text(printable(r.role)), Text(printable(r.model)),
+                      Text(printable((r.model_hash or "-")[:12])),
+                      str(r.photos), str(r.photos_rejected), _pct(r.keyword_precision),
+                      _num(r.added_per_photo), _pct(r.acceptance_rate),
+                      _num(r.mean_edit_distance), _num(r.mean_latency_ms, " ms"))
+    return table
+
+
+@app.command("scorecard")
+def scorecard(
+    role: str | None = typer.Option(None, "--role", metavar="ROLE",
+                                    help="Only this role (caption, keywords, description)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """How each model version did in review: keywords kept, prose accepted, photos reviewed."""
+    try:
+        rows = scorecard_store.scorecard(role=role)
+    except QualityDbError as exc:
+        make_console(stderr=True).print(error_line(str(exc)))
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, sort_keys=True))
+        return
+    console = make_console()
+    if not rows:
+        console.print("No review decisions recorded yet: approve or reject proposals in the "
+                      "Tagging workspace first.")
+        return
+    console.print(_table(rows))
