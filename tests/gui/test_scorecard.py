@@ -1,0 +1,39 @@
+"""Every review action records its decision; undo records the retraction (pytest-qt)."""
+
+from __future__ import annotations
+
+from imageworks_gui.core.review import PhotoReview
+from imageworks_gui.gui.tagging.controller import TaggingController
+from imageworks_gui.services import scorecard_store
+
+
+def _proposal(path: str) -> PhotoReview:
+    return PhotoReview.model_validate({
+        "path": path, "state": "proposed", "tagged_at": "2026-01-01T00:00:00Z",
+        "models": {"keywords": {"name": "vl", "aggregate_sha256": "h1"}},
+        "proposed_keywords": ["fox", "snow", "tree", "sky", "rock"]})
+
+
+def test_review_actions_and_undo_are_recorded(context, run) -> None:
+    ctrl = TaggingController(context)
+    path = "/photos/a [1].jpg"
+    ctrl.put([_proposal(path)], save=False)
+
+    async def scenario() -> None:
+        assert ctrl.reject_keyword(path, "sky")
+        assert ctrl.add_keyword(path, "hare")
+        assert ctrl.approve(path)
+        await ctrl.decisions.flush()
+        (row,) = scorecard_store.scorecard()
+        assert (row.keywords_kept, row.keywords_proposed, row.added_per_photo) == (4, 5, 1.0)
+        ctrl.undo_stack.undo()  # back to proposed: the approval is retracted
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard() == []
+        ctrl.undo_stack.redo()
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard()[0].keyword_precision == 0.8
+        assert ctrl.reject(path)
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard()[0].photos_rejected == 1
+
+    run(scenario())
