@@ -42,5 +42,5 @@ def test_concurrent_writers(tmp_path: Path) -> None:
 def test_damaged_file_gives_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "q.sqlite"
     db.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(QualityDbError, match="q.sqlite.*not a database"):
+    with pytest.raises(QualityDbError, match=r"q\.sqlite.*not a database"):
         store.load_events(db)
