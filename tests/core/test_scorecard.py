@@ -50,3 +50,4 @@ def test_upgrade_is_a_new_row() -> None:
                   models={"keywords": {"name": "vl", "aggregate_sha256": "h2"}})
     rows = figures(events_for(old, "t1") + events_for(new, "t2"), role="keywords")
     assert [r.model_hash for r in rows] == ["h1", "h2"]
+

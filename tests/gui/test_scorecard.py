@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from imageworks_gui.core.review import PhotoReview
+from imageworks_gui.core.scorecard import events_for, figures
 from imageworks_gui.gui.tagging.controller import TaggingController
 from imageworks_gui.services import scorecard_store
 
@@ -37,3 +38,20 @@ def test_review_actions_and_undo_are_recorded(context, run) -> None:
         assert scorecard_store.scorecard()[0].photos_rejected == 1
 
     run(scenario())
+
+
+def test_quality_snapshot_and_column_text() -> None:
+    from imageworks_gui.core.registry import RegistryEntry
+    from imageworks_gui.core.scorecard import quality_snapshot
+    from imageworks_gui.gui.models.quality_column import quality_text, quality_tooltip
+    from tests.core.test_scorecard import _review
+
+    review = _review("/p/a.jpg", "approved", proposed_keywords=list("abcde"),
+                     rejected_keywords=["a"])
+    snap = quality_snapshot(figures(events_for(review, "t1")), "vl", "2026-01-02")
+    assert snap["keywords"]["summary"] == "keywords 80% kept, 1 photo"
+    assert snap["caption"]["summary"] == "titles 100% accepted, 1 photo"
+    entry = RegistryEntry.model_validate({"name": "vl", "backend": "vllm", "backend_config": {},
+                                          "capabilities": {}, "performance": {"quality": snap}})
+    assert quality_text(entry) in {"keywords 80% kept, 1 photo", "titles 100% accepted, 1 photo"}
+    assert "keywords: keywords 80% kept, 1 photo (version h1)" in quality_tooltip(entry)
