@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
@@ -10,7 +11,9 @@ from rich.text import Text
 
 from imageworks_gui.cli.console import error_line, make_console, printable
 from imageworks_gui.cli.registry import app
-from imageworks_gui.core.scorecard import ScoreRow
+from imageworks_gui.cli.registry._common import open_registry, save_registry
+from imageworks_gui.core.registry import RegistryEntry
+from imageworks_gui.core.scorecard import ScoreRow, quality_snapshot
 from imageworks_gui.services import scorecard_store
 from imageworks_gui.services.quality_db import QualityDbError
 
@@ -37,11 +40,30 @@ def _table(rows: list[ScoreRow]) -> Table:
     return table
 
 
+def _with_quality(entries: list[RegistryEntry], rows: list[ScoreRow]) -> list[RegistryEntry]:
+    """Entries whose ``performance.quality`` holds the scorecard summary (other keys kept)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    out = []
+    for entry in entries:
+        snap = quality_snapshot(rows, entry.name, now)
+        if not snap:
+            out.append(entry)
+            continue
+        data = entry.model_dump(mode="json", exclude_none=True)
+        data["performance"] = {**(data.get("performance") or {}), "quality": snap}
+        out.append(RegistryEntry.model_validate(data))
+    return out
+
+
 @app.command("scorecard")
 def scorecard(
+    ctx: typer.Context,
     role: str | None = typer.Option(None, "--role", metavar="ROLE",
                                     help="Only this role (caption, keywords, description)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    update_registry: bool = typer.Option(
+        False, "--update-registry",
+        help="Also store each entry's summary in its performance.quality field."),
 ) -> None:
     """How each model version did in review: keywords kept, prose accepted, photos reviewed."""
     try:
@@ -49,6 +71,9 @@ def scorecard(
     except QualityDbError as exc:
         make_console(stderr=True).print(error_line(str(exc)))
         raise typer.Exit(1) from exc
+    if update_registry:
+        store, entries = open_registry(ctx)
+        save_registry(store, _with_quality(entries, scorecard_store.scorecard()))
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, sort_keys=True))
         return
