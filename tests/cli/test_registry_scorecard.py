@@ -22,3 +22,20 @@ def test_scorecard_json_and_table() -> None:
     out = runner.invoke(app, ["scorecard", "--role", "keywords"],
                          env={"COLUMNS": "200"}).output
     assert "[bold]vl" in out and "80%" in out
+
+
+def test_update_registry_keeps_unknown_keys(tmp_path) -> None:
+    reg = tmp_path / "model_registry.json"
+    reg.write_text(json.dumps([{"name": "vl", "backend": "vllm", "backend_config": {"port": 8000},
+                                "capabilities": {"vision": True}, "roles": ["keywords"],
+                                "x_custom": {"keep": 1}}]), encoding="utf-8")
+    scorecard_store.append([DecisionEvent(at="t", path="/p/a.jpg", role="keywords", model="vl",
+                                          model_hash="h1", decision="approved", proposed=4,
+                                          kept=3)])
+    result = CliRunner().invoke(app, ["--registry-path", str(reg), "scorecard",
+                                      "--update-registry", "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(reg.read_text(encoding="utf-8"))
+    assert entry["x_custom"] == {"keep": 1}
+    quality = entry["performance"]["quality"]["keywords"]
+    assert quality["summary"] == "keywords 75% kept, 1 photo" and quality["hash"] == "h1"
