@@ -55,3 +55,25 @@ def test_quality_snapshot_and_column_text() -> None:
                                           "capabilities": {}, "performance": {"quality": snap}})
     assert quality_text(entry) in {"keywords 80% kept, 1 photo", "titles 100% accepted, 1 photo"}
     assert "keywords: keywords 80% kept, 1 photo (version h1)" in quality_tooltip(entry)
+
+
+def test_panel_shows_an_upgrade_as_a_new_row(qapp, tmp_path) -> None:
+    from pathlib import Path
+
+    from imageworks_gui.gui.models.scorecard_panel import ScorecardPanel
+    from tests.core.test_scorecard import _review
+
+    old = _review("/p/a.jpg", "approved", proposed_keywords=list("abcde"),
+                  rejected_keywords=["a"])
+    new = _review("/p/b.jpg", "approved", proposed_keywords=list("abcd"),
+                  models={"keywords": {"name": "vl", "aggregate_sha256": "h2"}})
+    panel = ScorecardPanel()
+    panel.set_rows(figures(events_for(old, "t1") + events_for(new, "t2")))
+    table = panel.tables["keywords"]
+    assert table.rowCount() == 2 and table.item(1, 1).text() == "h2"
+    assert table.item(0, 4).text() == "80%" and table.item(1, 4).text() == "100%"
+    out = Path(__file__).resolve().parents[2] / "resources" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    for w, h in ((1024, 700), (1920, 1200)):
+        panel.resize(w, h)
+        panel.grab().save(str(out / f"scorecard-panel-{w}x{h}.png"))
