@@ -39,8 +39,10 @@ class ScorecardPanel(QWidget):
     def set_rows(self, rows: Sequence[ScoreRow]) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()  # at once: deleteLater only runs on the next event loop pass
+                widget.deleteLater()
         self.tables = {}
         if not rows:
             self._layout.addWidget(self._label("No review decisions recorded yet: approve or "
