@@ -40,7 +40,8 @@ def _global_options(
     merge_registry_path(ctx, registry_path)
 
 
-_COMMAND_MODULES = ("list_cmds", "verify_cmds", "sync_cmd", "probe_cmd", "golden_cmds")
+_COMMAND_MODULES = ("list_cmds", "verify_cmds", "sync_cmd", "probe_cmd", "golden_cmds",
+                    "scorecard_cmd")
 
 
 def _register_commands() -> None:

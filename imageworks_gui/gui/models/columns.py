@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.gui.models.document import RuntimeState
+from imageworks_gui.gui.models.quality_column import quality_text, quality_tooltip
 from imageworks_gui.services.backends.endpoints import base_url_for, replicas_for
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.backends.replica_status import summary
@@ -216,6 +217,8 @@ COLUMNS: tuple[Column, ...] = (
            sort=lambda e, r: (e.version_lock.last_verified or "") if e.version_lock else ""),
     Column("deprecated", "Deprecated", lambda e, r: "", checkable=True,
            header_tip="Deprecated entries are skipped by role resolution"),
+    Column("quality", "Quality", quality_text, tooltip=quality_tooltip,
+           header_tip="Review scorecard summary (performance.quality)"),
 )
 
 COLUMN_INDEX: dict[str, int] = {c.key: i for i, c in enumerate(COLUMNS)}

@@ -23,6 +23,7 @@ from imageworks_gui.core.tagging import Progress
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.bursts import BurstIndex
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
+from imageworks_gui.gui.tagging.decisions import DecisionRecorder
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
 from imageworks_gui.gui.tagging.running import RunController
 from imageworks_gui.gui.tagging.state import RunState, Severity
@@ -86,6 +87,7 @@ class TaggingController(QObject):
                                     lambda path: self.writer.reads.schedule(path), self,
                                     prepare=self.vocabularies.load)
         self.bursts = BurstIndex(self)
+        self.decisions = DecisionRecorder(self)
         self.discovery_errors: list[str] = []
         self._pipeline_factory = pipeline_factory or TaggingPipeline
         self._discovery: asyncio.Task[None] | None = None
@@ -148,6 +150,7 @@ class TaggingController(QObject):
                 "existing_keywords": now.existing_keywords,
                 "existing_loaded": now.existing_loaded}))
         self.put(merged)
+        self.decisions.record(merged)
 
     @property
     def run_state(self) -> RunState:

@@ -1,0 +1,75 @@
+"""Every review action records its decision; undo records the retraction (pytest-qt)."""
+
+from __future__ import annotations
+
+from imageworks_gui.core.review import PhotoReview
+from imageworks_gui.core.scorecard import events_for, figures
+from imageworks_gui.gui.tagging.controller import TaggingController
+from imageworks_gui.services import scorecard_store
+
+
+def _proposal(path: str) -> PhotoReview:
+    return PhotoReview.model_validate({
+        "path": path, "state": "proposed", "tagged_at": "2026-01-01T00:00:00Z",
+        "models": {"keywords": {"name": "vl", "aggregate_sha256": "h1"}},
+        "proposed_keywords": ["fox", "snow", "tree", "sky", "rock"]})
+
+
+def test_review_actions_and_undo_are_recorded(context, run) -> None:
+    ctrl = TaggingController(context)
+    path = "/photos/a [1].jpg"
+    ctrl.put([_proposal(path)], save=False)
+
+    async def scenario() -> None:
+        assert ctrl.reject_keyword(path, "sky")
+        assert ctrl.add_keyword(path, "hare")
+        assert ctrl.approve(path)
+        await ctrl.decisions.flush()
+        (row,) = scorecard_store.scorecard()
+        assert (row.keywords_kept, row.keywords_proposed, row.added_per_photo) == (4, 5, 1.0)
+        ctrl.undo_stack.undo()  # back to proposed: the approval is retracted
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard() == []
+        ctrl.undo_stack.redo()
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard()[0].keyword_precision == 0.8
+        assert ctrl.reject(path)
+        await ctrl.decisions.flush()
+        assert scorecard_store.scorecard()[0].photos_rejected == 1
+
+    run(scenario())
+
+
+def test_quality_snapshot_and_column_text() -> None:
+    from imageworks_gui.core.registry import RegistryEntry
+    from imageworks_gui.core.scorecard import quality_snapshot
+    from imageworks_gui.gui.models.quality_column import quality_text, quality_tooltip
+    from tests.core.test_scorecard import _review
+
+    review = _review("/p/a.jpg", "approved", proposed_keywords=list("abcde"),
+                     rejected_keywords=["a"])
+    snap = quality_snapshot(figures(events_for(review, "t1")), "vl", "2026-01-02")
+    assert snap["keywords"]["summary"] == "keywords 80% kept, 1 photo"
+    assert snap["caption"]["summary"] == "titles 100% accepted, 1 photo"
+    entry = RegistryEntry.model_validate({"name": "vl", "backend": "vllm", "backend_config": {},
+                                          "capabilities": {}, "performance": {"quality": snap}})
+    assert quality_text(entry) in {"keywords 80% kept, 1 photo", "titles 100% accepted, 1 photo"}
+    assert "keywords: keywords 80% kept, 1 photo (version h1)" in quality_tooltip(entry)
+
+
+def test_panel_shows_an_upgrade_as_a_new_row(qapp, tmp_path) -> None:
+    from imageworks_gui.gui.models.scorecard_panel import ScorecardPanel
+    from tests.core.test_scorecard import _review
+
+    old = _review("/p/a.jpg", "approved", proposed_keywords=list("abcde"),
+                  rejected_keywords=["a"])
+    new = _review("/p/b.jpg", "approved", proposed_keywords=list("abcd"),
+                  models={"keywords": {"name": "vl", "aggregate_sha256": "h2"}})
+    panel = ScorecardPanel()
+    panel.set_rows(figures(events_for(old, "t1") + events_for(new, "t2")))
+    table = panel.tables["keywords"]
+    assert table.rowCount() == 2 and table.item(1, 1).text() == "h2"
+    assert table.item(0, 4).text() == "80%" and table.item(1, 4).text() == "100%"
+    for w, h in ((1024, 700), (1920, 1200)):
+        panel.resize(w, h)
+        assert panel.grab().save(str(tmp_path / f"scorecard-panel-{w}x{h}.png"))
