@@ -43,13 +43,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check imageworks_gui tests bench packaging
 	$(BIN)/lint-imports
 
-# The Qt tests run in a process of their own: no thread, server or ExifTool pool left by the
-# service tests is alive while the Qt event loop runs.
+# The Qt tests run apart from the others, one process per test file (tests/gui_processes.py):
+# no thread, server or ExifTool pool of other tests is alive while a Qt event loop runs.
 test: $(STAMP) $(LITELLM) lint
 	IMAGEWORKS_LITELLM=$(abspath $(LITELLM)) QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
 		tests/core tests/services tests/cli
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m pytest -q $(PYTEST_ARGS) \
-		tests/gui
+	$(BIN)/python tests/gui_processes.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/hashing.py

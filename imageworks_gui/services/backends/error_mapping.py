@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 
 import httpx
@@ -17,20 +18,52 @@ from imageworks_gui.services.backends.errors import (
     ModelNotServedError,
 )
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
+
+def _seconds(value: str) -> float | None:
+    """delta-seconds (``"7"``), an HTTP date, or a duration such as ``"1m30s"``/``"250ms"``."""
+    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if parts and "".join(n + u for n, u in parts) == value.replace(" ", ""):
+        return sum(float(n) * _UNIT_S[u] for n, u in parts)
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """How long the server asks to wait before the next request, None when it does not say.
+
+    ``Retry-After`` (seconds or an HTTP date) first; then what routers and hosted APIs send
+    instead: LiteLLM's ``llm_provider-retry-after``, ``retry-after-ms``, and the reset time of an
+    exhausted ``x-ratelimit-*`` request budget (``x-ratelimit-remaining-requests: 0``).
+    """
+    headers = response.headers
+    for name in ("retry-after", "llm_provider-retry-after"):
+        value = headers.get(name)
+        if value:
+            seconds = _seconds(value)
+            if seconds is not None:
+                return seconds
+    millis = headers.get("retry-after-ms")
+    if millis:
         try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    if headers.get("x-ratelimit-remaining-requests", "").strip() == "0":
+        reset = headers.get("x-ratelimit-reset-requests")
+        if reset:
+            return _seconds(reset)
+    return None
 
 
 def error_for_status(status: int, detail: str, *, label: str, endpoint: str, entry_name: str,
