@@ -33,8 +33,11 @@ def url_host(host: str) -> str:
 
 
 def base_url_for(entry: RegistryEntry) -> str:
-    """``backend_config.base_url``, else ``http://{host or 127.0.0.1}:{port}/v1``."""
+    """The entry's (first) server: its first replica when ``backend_config.endpoints`` is set,
+    else ``backend_config.base_url``, else ``http://{host or 127.0.0.1}:{port}/v1``."""
     cfg = entry.backend_config
+    if cfg.endpoints:
+        return _replica_url(entry, cfg.endpoints[0])
     if cfg.base_url:
         return cfg.base_url.rstrip("/")
     port = cfg.port or default_port(entry.backend)
