@@ -183,7 +183,8 @@ class CompareView(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.table, 1)
+        self.table.setMaximumHeight(40 + 32 * len(self.combinations))
+        layout.addWidget(self.table)
         bottom = QHBoxLayout()
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -312,6 +313,7 @@ class CompareView(QDialog):
             for c, text in enumerate([s.label, str(s.wins), str(s.ties), str(s.field_wins),
                                       overlap, secs, str(s.failed)]):
                 self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
 
     # -- results ----
     async def save(self) -> int | None:
