@@ -21,7 +21,9 @@ SIZED = {"models-1024x700.png": (1024, 700), "models-1920x1080.png": (1920, 1080
          "settings-prompt-profiles-errors.png": (1024, 700),
          "settings-prompt-profiles-1920x1200.png": (1920, 1200),
          "models-replicas-1024x700.png": (1024, 700),
-         "models-replicas-1920x1200.png": (1920, 1200)}
+         "models-replicas-1920x1200.png": (1920, 1200),
+         "tagging-compare-1024x700.png": (1024, 700),
+         "tagging-compare-1920x1200.png": (1920, 1200)}
 """The Models table and the review pane at the smallest and the largest supported size."""
 
 

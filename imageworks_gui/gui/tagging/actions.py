@@ -53,6 +53,8 @@ class TaggingActions:
         self.undo_write = make("Undo last write", "Put back the metadata the last write "
                                "replaced", "undo")
         self.export = make("Export…", "Save the batch as JSONL and a Markdown summary")
+        self.compare = make("Compare…", "Run two or three models on a sample side by side and "
+                            "mark the better proposals; nothing is written")
         self.approve = make("Approve", "Approve the proposal and go to the next photo",
                             None, "A")
         self.reject = make("Reject", "Reject the proposal and go to the next photo", None, "R")
@@ -179,4 +181,5 @@ def update_action_states(a: TaggingActions, run_state: RunState, writing: bool, 
     a.undo_write.setToolTip(tip)
     a.undo_write.setStatusTip(tip)
     a.export.setEnabled(has_photos)
+    a.compare.setEnabled(idle and has_photos)
     a.open_folder.setEnabled(idle)

@@ -197,6 +197,9 @@ async def _render(root: Path, out_dir: Path) -> list[Path]:
         from imageworks_gui.gui.prompt_profiles_shots import render_prompt_profiles
 
         saved += await render_prompt_profiles(window, photos[9], out_dir, _wait)
+        from imageworks_gui.gui.tagging.compare_shots import render_compare
+
+        saved += await render_compare(window, photos, out_dir)
         ws.select_path(path)
 
         # Write summary of a real write: ExifTool writes the approved photos; one approved

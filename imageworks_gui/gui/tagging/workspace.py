@@ -25,6 +25,7 @@ from imageworks_gui.gui.tagging.actions import (
     update_action_states,
 )
 from imageworks_gui.gui.tagging.backend_states import BackendStates
+from imageworks_gui.gui.tagging.compare_dialog import start_compare
 from imageworks_gui.gui.tagging.controller import TaggingController
 from imageworks_gui.gui.tagging.delegate import THUMB
 from imageworks_gui.gui.tagging.file_dialogs import (
@@ -126,6 +127,7 @@ class TaggingWorkspace(QWidget):
         a.dry_run.toggled.connect(ctrl.writer.set_dry_run)
         a.undo_write.triggered.connect(self.confirm_undo_write)
         a.export.triggered.connect(self.choose_export)
+        a.compare.triggered.connect(lambda: start_compare(self))
         a.approve.triggered.connect(lambda: self._decide(ctrl.approve))
         a.reject.triggered.connect(lambda: self._decide(ctrl.reject))
         a.next.triggered.connect(lambda: self.move_current(+1))
@@ -422,7 +424,7 @@ class TaggingWorkspace(QWidget):
         """Commands for a Tagging menu of the main window (None marks a separator)."""
         a = self.actions_
         return [*a.toolbar_actions(), None, a.approve, a.reject, a.approve_all, a.previous,
-                a.next, None, a.collapse_bursts]
+                a.next, None, a.collapse_bursts, a.compare]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def can_close(self) -> bool:
