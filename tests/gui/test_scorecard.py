@@ -73,3 +73,27 @@ def test_panel_shows_an_upgrade_as_a_new_row(qapp, tmp_path) -> None:
     for w, h in ((1024, 700), (1920, 1200)):
         panel.resize(w, h)
         assert panel.grab().save(str(tmp_path / f"scorecard-panel-{w}x{h}.png"))
+
+
+def test_scorecard_window_from_the_models_workspace(window, run, qtbot) -> None:
+    # Two versions of one model judged by the user: the window shows one row for each.
+    first = _proposal("/photos/a.jpg")
+    upgraded = PhotoReview.model_validate({
+        **_proposal("/photos/b.jpg").model_dump(),
+        "models": {"keywords": {"name": "vl", "aggregate_sha256": "h2"}}})
+    events = [*events_for(first.model_copy(update={"state": "approved"}), "2026-01-02T00:00:00Z"),
+              *events_for(upgraded.model_copy(update={"state": "rejected"}),
+                          "2026-01-03T00:00:00Z")]
+    scorecard_store.append(events)
+    window.models.scorecard_action.trigger()
+    dialog = window.models.scorecard_dialog
+
+    async def loaded() -> None:
+        from tests.gui.conftest import wait_for
+        await wait_for(lambda: "keywords" in dialog.panel.tables)
+
+    run(loaded())
+    table = dialog.panel.tables["keywords"]
+    assert table.rowCount() == 2
+    assert "2 model version(s)" in dialog.status.text()
+    dialog.close()

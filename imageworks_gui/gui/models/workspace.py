@@ -170,6 +170,9 @@ class ModelsWorkspace(QWidget):
         self.verify_action.setIconText("Verify")
         self.import_action.setIconText("Import…")
         self.discover_action.setIconText("Discover…")
+        self.scorecard_action = a("&Scorecard…", self.show_scorecard, None, None,
+                                  "Figures per role and model version from your review "
+                                  "decisions")
         self.find_action = a("Find", self._focus_search, None, QKeySequence.StandardKey.Find)
         self.details_toggle_action = QAction("Show &Details Panel", self, checkable=True,
                                              checked=True)
@@ -179,7 +182,7 @@ class ModelsWorkspace(QWidget):
         return [self.add_action, self.duplicate_action, self.delete_action, None,
                 self.up_action, self.down_action, None, self.verify_action,
                 self.verify_all_action, self.relock_action, self.probe_action, None,
-                self.import_action, self.discover_action]
+                self.import_action, self.discover_action, None, self.scorecard_action]
 
     def toolbar_actions(self) -> list[QAction | None]:
         return [self.add_action, self.duplicate_action, self.delete_action, None,
@@ -304,6 +307,17 @@ class ModelsWorkspace(QWidget):
             w.hide()
         self.messages.show_message(summary, kind)
         self._update_actions()
+
+    def show_scorecard(self) -> None:
+        """Open (or raise) the Scorecard window and load its figures."""
+        from imageworks_gui.gui.models.scorecard_dialog import ScorecardDialog
+
+        dialog = getattr(self, "scorecard_dialog", None)
+        if dialog is None:
+            dialog = self.scorecard_dialog = ScorecardDialog(self.context, self)
+        dialog.show()
+        dialog.raise_()
+        dialog.refresh()
 
     def relock_selected(self) -> None:
         entries = [e for n in self.selected_names() if (e := self.doc.entry(n)) is not None]
