@@ -50,3 +50,15 @@ def test_listing_starts_small_then_grows() -> None:
     assert flush_size(32) == 256
     assert flush_size(8000) == 2000
     assert flush_size(100_000) == 4096
+
+
+def test_session_counts_follow_every_change() -> None:
+    s = ReviewSession([PhotoReview(path="/a"), PhotoReview(path="/b", state="approved")])
+    s.add_paths(["/a", "/c"])
+    s.put(PhotoReview(path="/a", state="rejected"))
+    s.put(PhotoReview(path="/b", state="approved"))  # the same state again
+    counts = s.counts()
+    assert (counts["untagged"], counts["approved"], counts["rejected"]) == (1, 1, 1)
+    assert sum(counts.values()) == len(s) == 3
+    counts["approved"] = 99  # a copy: the caller cannot change the session's figures
+    assert s.counts()["approved"] == 1
