@@ -382,8 +382,10 @@ class ReviewSession:
     def __init__(self, reviews: Iterable[PhotoReview] = ()) -> None:
         self._items: dict[str, PhotoReview] = {}
         self._keyword_cache: dict[str, tuple[PhotoReview, list[str]]] = {}
+        self._counts: dict[str, int] = dict.fromkeys(REVIEW_STATES, 0)
+        """Photos per state, kept up to date by ``put`` so ``counts()`` costs nothing."""
         for review in reviews:
-            self._items[review.path] = review
+            self.put(review)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -401,14 +403,18 @@ class ReviewSession:
             raise KeyError(f"{path} is not part of the open folder") from None
 
     def put(self, review: PhotoReview) -> None:
+        old = self._items.get(review.path)
+        if old is not None:
+            self._counts[old.state] -= 1
         self._items[review.path] = review
+        self._counts[review.state] += 1
 
     def add_paths(self, paths: Iterable[str]) -> list[str]:
         """Add untagged photos; returns the paths that were new."""
         added = []
         for path in paths:
             if path not in self._items:
-                self._items[path] = PhotoReview(path=path)
+                self.put(PhotoReview(path=path))
                 added.append(path)
         return added
 
@@ -419,10 +425,7 @@ class ReviewSession:
         return [r for r in self._items.values() if r.state in states]
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(REVIEW_STATES, 0)
-        for review in self._items.values():
-            out[review.state] += 1
-        return out
+        return dict(self._counts)
 
     def library_keywords(self) -> list[str]:
         """Every keyword already in the opened photos or accepted so far (for autocomplete)."""

@@ -24,6 +24,13 @@ from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.bursts import BurstIndex
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.decisions import DecisionRecorder
+from imageworks_gui.gui.tagging.opening import (
+    LISTING_BATCH,
+    Restore,
+    flush_size,
+    restore_listed,
+    stat_batch,
+)
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
 from imageworks_gui.gui.tagging.running import RunController
 from imageworks_gui.gui.tagging.state import RunState, Severity
@@ -32,17 +39,6 @@ from imageworks_gui.gui.tagging.writing import WriteController
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
-
-
-def _stat_batch(paths: Sequence[Path]) -> list[tuple[str, int]]:
-    out = []
-    for path in paths:
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            mtime = 0
-        out.append((str(path), mtime))
-    return out
 
 
 def folder_for(paths: Sequence[Path]) -> Path:
@@ -188,13 +184,50 @@ class TaggingController(QObject):
         await self.close_folder()
         self._discovery = asyncio.current_task()
         folder = self._folder = folder_for(paths)
-        saved = await self.persistence.open(folder)
+        # The saved reviews load alongside the listing: photos show at once, untagged, and
+        # their saved states are put in when the load lands (see ``_restore``).
+        loading = asyncio.ensure_future(self.persistence.open(folder))
         self._session = ReviewSession()
         self.persistence.bind(self._session)
         self.discovery_errors = []
         self.undo_stack.clear()
         self.runner.forget_progress()
         self.photos_reset.emit()
+        errors: list[str] = []
+        batch: list[Path] = []
+        count = 0
+        restore = Restore()
+
+        async def flush() -> None:
+            nonlocal count
+            items = await run_blocking(stat_batch, list(batch))
+            batch.clear()
+            if restore.saved is None and loading.done():
+                await restore_listed(self, restore, loading.result())
+            for path, _ in items:
+                review = restore.saved_review(path)
+                if review is None:
+                    review = PhotoReview(path=path)
+                    restore.placeholders[path] = review
+                self._session.put(review)
+            count += len(items)
+            self.photos_added.emit(items)
+
+        inputs = [p.expanduser().absolute() for p in paths]
+        try:
+            async for path in aiter_images(inputs, self.recursive, batch=LISTING_BATCH,
+                                           on_error=lambda _p, msg: errors.append(msg)):
+                batch.append(path)
+                if len(batch) >= flush_size(count):
+                    await flush()
+            # The last batch waits for the saved states, so a small folder opens with them.
+            if restore.saved is None:
+                await restore_listed(self, restore, await loading)
+            if batch:
+                await flush()
+        finally:
+            if not loading.done():
+                loading.cancel()
         if self.persistence.last_error:
             self.notify(Severity.ERROR, f"The saved review of {folder} could not be read: "
                                         f"{self.persistence.last_error}. The photos open "
@@ -202,36 +235,6 @@ class TaggingController(QObject):
         if self.persistence.skipped_lines:
             self.notify(Severity.WARNING, f"{self.persistence.skipped_lines} damaged line(s) in "
                                           f"the saved review of {folder} were skipped.")
-        errors: list[str] = []
-        batch: list[Path] = []
-        count = 0
-
-        async def flush() -> None:
-            nonlocal count
-            items = await run_blocking(_stat_batch, list(batch))
-            batch.clear()
-            reviews = []
-            for path, _ in items:
-                old = saved.get(path)
-                if old is not None and old.state == "queued":  # interrupted run
-                    old = rv.unqueue(old, "untagged")
-                if old is not None and old.existing_loaded:  # the file may have changed since
-                    old = PhotoReview.model_validate({**old.model_dump(),
-                                                      "existing_loaded": False})
-                reviews.append(old or PhotoReview(path=path))
-            for review in reviews:
-                self._session.put(review)
-            count += len(items)
-            self.photos_added.emit(items)
-
-        inputs = [p.expanduser().absolute() for p in paths]
-        async for path in aiter_images(inputs, self.recursive,
-                                       on_error=lambda _p, msg: errors.append(msg)):
-            batch.append(path)
-            if len(batch) >= (64 if count else 16):
-                await flush()
-        if batch:
-            await flush()
         self._discovery = None
         self.discovery_errors = errors
         for message in errors[:3]:
@@ -250,7 +253,7 @@ class TaggingController(QObject):
             self.bursts.task = self.context.spawn(
                 self.bursts.compute(self._session.paths(), self.context.settings.grouping),
                 name="Finding bursts")
-        restored = sum(1 for r in self._session if r.state != "untagged")
+        restored = restore.count
         if restored:
             self.notify(Severity.INFO, f"Restored the review of {restored} photo(s) from the "
                                        f"last session.")

@@ -194,6 +194,11 @@ class PhotoGridModel(QAbstractListModel):
     def path_at(self, row: int) -> str:
         return self._paths[row]
 
+    def state_of(self, path: str) -> str:
+        """The review state shown for ``path`` ("untagged" when it has no review)."""
+        session = self.session
+        return session.get(path).state if path in session else "untagged"
+
     def row_of(self, path: str) -> int | None:
         return self._rows.get(path)
 
@@ -242,10 +247,14 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        # Reads the grid model's own lists: a model.data() call through Qt per row costs
+        # about 10 µs, which is a third of a second per filter switch at 30,000 photos.
         model = self.sourceModel()
-        if self.hidden(model.data(model.index(source_row, 0, source_parent), PATH_ROLE)):
+        if not isinstance(model, PhotoGridModel):
+            return super().filterAcceptsRow(source_row, source_parent)
+        path = model.path_at(source_row)
+        if self.hidden(path):
             return False
         if self._states is None:
             return True
-        state = model.data(model.index(source_row, 0, source_parent), STATE_ROLE)
-        return state in self._states
+        return model.state_of(path) in self._states
