@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +11,7 @@ from imageworks_gui.core.jsonl import dumps_utf8
 from imageworks_gui.core.review import REVIEW_STATES, PhotoReview
 from imageworks_gui.core.settings import MetadataSettings
 from imageworks_gui.core.undecodable import escape_undecodable
+from imageworks_gui.services.atomic_text import write_text_atomic
 
 
 class ExportError(OSError):
@@ -98,31 +96,16 @@ def markdown_summary(reviews: Sequence[PhotoReview], folder: str = "",
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_exports(reviews: Sequence[PhotoReview], folder: str, jsonl_path: Path | None,
                   markdown_path: Path | None, settings: MetadataSettings | None = None) -> None:
     """Write the JSONL and/or Markdown export atomically (blocking; run in the executor)."""
     try:
         if jsonl_path is not None:
             body = "".join(dumps_utf8(export_record(r, settings)) + "\n" for r in reviews)
-            _atomic_write(jsonl_path, body)
+            write_text_atomic(jsonl_path, body)
         if markdown_path is not None:
             # Non-UTF-8 photo names are shown as ``\xe9`` escapes (the JSONL keeps them exactly).
-            _atomic_write(markdown_path,
+            write_text_atomic(markdown_path,
                           escape_undecodable(markdown_summary(reviews, folder, settings)))
     except OSError as exc:
         target = exc.filename or jsonl_path or markdown_path

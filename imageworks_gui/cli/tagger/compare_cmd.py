@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 
 import typer
@@ -25,6 +23,7 @@ from imageworks_gui.core.compare import (
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.resolution import RoleResolutionError
 from imageworks_gui.core.settings import Settings
+from imageworks_gui.services.atomic_text import write_text_atomic
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.compare import ComparisonRun
 from imageworks_gui.services.discovery import iter_images
@@ -55,20 +54,6 @@ def existing_keywords(paths: tuple[str, ...]) -> dict[str, list[str]]:
     finally:
         pool.close()
     return found
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 async def _compare(entries: list[RegistryEntry], settings: Settings,
@@ -131,7 +116,7 @@ def compare(
         table = asyncio.run(_compare(entries, settings, combos, sample,
                                       not skip_preflight))
         report = render_report(combos, sample, table, existing_keywords(sample.paths))
-        _write_atomic(output, report)
+        write_text_atomic(output, report)
     except (UsageError, CombinationError, PromptProfileError, RoleResolutionError) as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(EXIT_USAGE) from exc
