@@ -9,7 +9,6 @@ from imageworks_gui.services.backends.probes import ProbeReport
 from imageworks_gui.services.pipeline.groups import model_requests
 from imageworks_gui.services.pipeline.roles import StageBinding
 
-
 MAX_LISTED_FAILURES = 1000
 """Failed images a ``RunOutcome`` keeps in full; ``failed`` counts them all (memory stays flat)."""
 
