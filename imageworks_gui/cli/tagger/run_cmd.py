@@ -386,6 +386,9 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
         out.print("Failed images:")
         for result in outcome.failures:
             out.print(f"  {result.path}: {result.error_message}")
+        if outcome.unlisted_failures:
+            out.print(f"  ... and {outcome.unlisted_failures} more (every one is in the journal "
+                      f"{journal})")
     if input_errors:
         out.print(f"{len(input_errors)} input(s) skipped (see warnings above).")
     return EXIT_FAILED if outcome.exit_code or input_errors or summary_failed else EXIT_OK

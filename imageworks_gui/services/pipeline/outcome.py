@@ -9,6 +9,9 @@ from imageworks_gui.services.backends.probes import ProbeReport
 from imageworks_gui.services.pipeline.groups import model_requests
 from imageworks_gui.services.pipeline.roles import StageBinding
 
+MAX_LISTED_FAILURES = 1000
+"""Failed images a ``RunOutcome`` keeps in full; ``failed`` counts them all (memory stays flat)."""
+
 
 class PreflightError(RuntimeError):
     """At least one resolved model failed its probes; ``reports`` holds every report."""
@@ -21,7 +24,11 @@ class PreflightError(RuntimeError):
 
 @dataclass
 class RunOutcome:
-    """Totals of a finished (or cancelled) run; ``failures`` lists every failed image."""
+    """Totals of a finished (or cancelled) run; ``failures`` lists the first failed images.
+
+    At most ``MAX_LISTED_FAILURES`` are kept (the journal holds every one); ``failed`` counts
+    them all and ``unlisted_failures`` says how many were left out.
+    """
 
     total: int = 0
     ok: int = 0
@@ -38,6 +45,16 @@ class RunOutcome:
     """Per stage: photos whose field in the fused answer was asked again on its own."""
     failures: list[TagResult] = field(default_factory=list)
     bindings: dict[str, StageBinding] = field(default_factory=dict)
+
+    def add_failure(self, result: TagResult) -> None:
+        """Keep ``result`` in ``failures`` unless the list is full (``failed`` counts it)."""
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append(result)
+
+    @property
+    def unlisted_failures(self) -> int:
+        """Failed images not kept in ``failures`` (read them from the journal)."""
+        return max(0, self.failed - len(self.failures))
 
     def count_requests(self, result: TagResult) -> None:
         """Add what tagging ``result`` cost (nothing for burst copies and journal replays)."""

@@ -33,8 +33,9 @@ from imageworks_gui.services.images import (
 from imageworks_gui.services.logs import log_event
 from imageworks_gui.services.pipeline.fused import FusedStage, fused_stages
 from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan
-from imageworks_gui.services.pipeline.journal import JournalWriter, completed_index
+from imageworks_gui.services.pipeline.journal import JournalWriter
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
+from imageworks_gui.services.pipeline.resume_index import ResumeIndex
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
 from imageworks_gui.services.pipeline.sources import aiter_paths, usable_cpus
 from imageworks_gui.services.pipeline.stages import (
@@ -228,7 +229,7 @@ class TaggingPipeline:
         return TagResult(path=str(path), status="ok", prompt_profile=self.profile.name,
                          prompt_sha256=self.profile.sha256)
 
-    async def _process(self, path: Path, done_index: dict[str, TagResult]) -> TagResult:
+    async def _process(self, path: Path, done_index: ResumeIndex) -> TagResult:
         started = time.perf_counter()
         result = self._base(path)
         try:
@@ -237,12 +238,11 @@ class TaggingPipeline:
         except OSError as exc:
             return self._fail(result, "file", f"{path.name}: cannot read it "
                                               f"({exc.strerror or exc})")
-        previous = done_index.get(str(path.absolute()))
-        if previous is not None and previous.matches_file(st.st_size, st.st_mtime_ns):
+        previous = done_index.lookup(str(path.absolute()), st.st_size, st.st_mtime_ns)
+        if previous is not None:
             # The journal already holds this image's record: report it, do not repeat it.
-            previous = previous.model_copy(update={"status": "skipped",
-                                                   "skip_reason": RESUMED_REASON})
-            return previous
+            return previous.model_copy(update={"status": "skipped",
+                                               "skip_reason": RESUMED_REASON})
         if self.has_keywords is not None and await run_blocking(self.has_keywords, path):
             result.status, result.skip_reason = "skipped", "already has keywords"
             return result
@@ -322,13 +322,13 @@ class TaggingPipeline:
                   journal=str(self.journal_path) if self.journal_path else None,
                   resume=self.resume_journal, keyword_constraint=self.keyword_constraint.kind
                   if self.keyword_constraint is not None else None)
-        done_index = completed_index(self.journal_path) if (
-            self.journal_path and self.resume_journal) else {}
+        # Only size, time and offset per finished photo: memory stays flat for big journals.
+        done_index = ResumeIndex(self.journal_path if self.resume_journal else None)
         journal = JournalWriter(self.journal_path, append=self.resume_journal) if (
             self.journal_path) else None
         progress = Progress(discovering=True)
         start = time.perf_counter()
-        processed_times: list[float] = []
+        work_done = 0  # photos tagged (ok or failed) in this run, for the ETA
         plan: BurstPlan | None = None
 
         def emit(current: str | None = None) -> None:
@@ -336,7 +336,6 @@ class TaggingPipeline:
             progress.in_flight = len(self._tasks)
             progress.paused = self.paused
             progress.current = current
-            work_done = len(processed_times)
             remaining = progress.total - progress.done
             if work_done and not progress.discovering:
                 rate = work_done / max(1e-6, time.perf_counter() - start)
@@ -381,16 +380,17 @@ class TaggingPipeline:
             emit(result.path)
 
         def outcome_count(result: TagResult) -> None:
+            nonlocal work_done
             progress.done += 1
             outcome.count_requests(result)
             if result.status == "ok":
                 outcome.ok += 1
-                processed_times.append(time.perf_counter())
+                work_done += 1
             elif result.status == "failed":
                 outcome.failed += 1
                 progress.failed += 1
-                outcome.failures.append(result)
-                processed_times.append(time.perf_counter())
+                outcome.add_failure(result)
+                work_done += 1
             elif result.status == "skipped":
                 outcome.skipped += 1
                 progress.skipped += 1
