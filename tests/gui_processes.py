@@ -18,7 +18,7 @@ CRASH_CODES = {-signal.SIGSEGV, -signal.SIGABRT, 128 + signal.SIGSEGV, 128 + sig
 
 
 def run_file(path: Path, extra: list[str]) -> int:
-    command = [sys.executable, "-X", "faulthandler", "-m", "pytest", "-q", "-p",
+    command = [sys.executable, "-X", "faulthandler", "-m", "pytest", "-q", "-s", "-p",
                "no:cacheprovider", *extra, str(path)]
     return subprocess.call(command, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
 
