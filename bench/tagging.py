@@ -12,6 +12,7 @@ by photo (see bench/tagging_bursts.py).
 
     python bench/tagging.py --quick     # about 30 s
     python bench/tagging.py             # 5,000 photos: several minutes on a quiet machine
+    python bench/tagging.py --replicas 3    # one entry over three servers (tagging_replicas.py)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from imageworks_gui.services.prompt_profiles import load_prompt_profile  # noqa:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tagging_bursts  # noqa: E402
+import tagging_replicas  # noqa: E402
 
 SOURCE_COLOURS = [(200, 60, 40), (40, 120, 200), (60, 170, 80)]
 
@@ -191,6 +193,17 @@ def camera_prep_cpu_ms(path: Path) -> float:
     return min(prepare_image(path).cpu_ms for _ in range(3))
 
 
+def replicas_only(args: argparse.Namespace) -> None:
+    """``--replicas N``: the replica measurements on phone-sized photos."""
+    count = args.images or (60 if args.quick else 360)
+    with tempfile.TemporaryDirectory(prefix="imageworks-bench-") as tmp:
+        folder = Path(tmp)
+        photos = link_photos(small_sources(folder / "small"), folder / "photos", count)
+        figures = tagging_replicas.measure(start_server, photos, args.replicas, args.latency,
+                                           args.slots)
+    tagging_replicas.report(figures, args.replicas, args.latency, args.slots)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run (about 30 s)")
@@ -203,8 +216,13 @@ def main() -> None:
                         "comparison (0 skips it)")
     parser.add_argument("--burst-groups", type=int, help="bursts of 5 in the burst-heavy "
                         "folder (0 skips it)")
+    parser.add_argument("--replicas", type=int, help="only measure one entry spread over "
+                        "this many servers against one server (and with one killed)")
     parser.add_argument("--generate", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.replicas:
+        replicas_only(args)
+        return
     size = {12: (4240, 2832), 24: (6000, 4000), 45: (8256, 5504)}[args.megapixels]
     if args.generate:
         generate_sources(Path(args.generate), int(os.environ["BENCH_SOURCES"]), size)

@@ -25,6 +25,12 @@ class BackendSettings(BaseModel):
     the server trickles bytes; 0 means ``DEADLINE_READ_FACTOR`` times ``read_timeout_s``."""
     default_concurrency: int = Field(default=4, ge=1, le=256)
     max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    replica_cooldown_s: float = Field(default=15.0, ge=0, le=3600)
+    """How long a failed replica of a multi-endpoint entry is left out before a health check
+    may bring it back."""
+    replica_failure_threshold: int = Field(default=3, ge=1, le=100)
+    """5xx answers or timeouts in a row after which a replica is left out (a refused or
+    dropped connection leaves it out at once)."""
 
     @property
     def deadline_s(self) -> float:

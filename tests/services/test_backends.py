@@ -208,8 +208,8 @@ async def test_concurrency_limit_per_endpoint(http, fake_backend):
                backend_config={"base_url": server.base_url, "max_concurrency": 2})
     e2 = entry(server.base_url, served_model_id="m", name="other")
     # Both entries point at the same endpoint: they share its two slots.
-    c1 = client(http, e1, limiter=limits.for_entry(e1))
-    c2 = client(http, e2, limiter=limits.for_entry(e2))
+    c1 = client(http, e1, limits=limits)
+    c2 = client(http, e2, limits=limits)
     await asyncio.gather(*(c.chat(HELLO) for c in [c1, c2] * 3))
     assert server.max_active == 2
     assert limits.total_slots == 2

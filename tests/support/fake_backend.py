@@ -61,6 +61,8 @@ class FakeModel:
     """How descriptions are written: plain, json (``{"description": ...}`` with ``\\u``
     escapes), nested (the text inside an inner object), data (JSON with no text field),
     broken (JSON cut short) or fenced (a code fence around JSON)."""
+    root: str | None = None
+    """What a vLLM server lists as the model's ``root`` (its files); default /models/NAME."""
     fused_style: str = "json"
     """How combined requests (title, keywords and description in one JSON answer) are
     answered: json (every field good), fenced (inside a code fence), bad_title (the title is
@@ -118,6 +120,8 @@ class FakeBackend:
         self.first_start: float | None = None
         self.last_end: float | None = None
         self._active = 0
+        self.dead = False
+        """Set by ``die()``: every request, even one already being answered, is dropped."""
         self._lock = threading.Lock()
         self._slot_sem = threading.BoundedSemaphore(slots) if slots else None
         self._held_sizes: set[tuple[int, int]] = set()
@@ -146,6 +150,14 @@ class FakeBackend:
         return self
 
     def stop(self) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def die(self) -> None:
+        """Crash like a server process killed mid-run: requests being answered lose their
+        connection without an answer, and nothing listens on the port any more."""
+        self.dead = True
         self.release()
         self._server.shutdown()
         self._server.server_close()

@@ -85,6 +85,8 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                                        "type": "unavailable_error"}})
 
         def do_GET(self) -> None:
+            if state.dead:
+                return self._drop()
             state.paths.append(f"GET {self.path}")
             path = self.path.split("?")[0]
             fl = state.flavour
@@ -105,8 +107,11 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
             if path == "/v1/models":
                 if state.loading and fl == "llamacpp":
                     return self._loading_503()
-                data = [{"id": m.name, "object": "model", "created": 0,
+                data = [{"id": m.name, "object": "model", "created": int(time.time()),
                          "owned_by": OWNED_BY[fl]} for m in state.models]
+                if fl == "vllm":  # vLLM describes the model's files too
+                    for item, m in zip(data, state.models, strict=True):
+                        item.update(root=m.root or f"/models/{m.name}", max_model_len=8192)
                 return self._send(200, {"object": "list", "data": data})
             if fl == "lmstudio" and path == "/api/v0/models":
                 # LM Studio's native REST API: "type" is llm, vlm or embeddings.
@@ -126,6 +131,8 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
             return self._error(404, f"Not Found: {path}", "NotFoundError")
 
         def do_POST(self) -> None:
+            if state.dead:
+                return self._drop()
             state.paths.append(f"POST {self.path}")
             state.headers.append(dict(self.headers.items()))
             path = self.path.split("?")[0]
@@ -264,6 +271,8 @@ def make_handler(state: FakeBackend) -> type[BaseHTTPRequestHandler]:
                     state.last_end = end
                 if sem:
                     sem.release()
+            if state.dead:  # killed while answering: the client gets no answer
+                return self._drop()
             with state._lock:
                 state.records.append(record)
             usage = {"prompt_tokens": 20, "completion_tokens": max(1, len(text.split())),

@@ -144,6 +144,8 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
             for report in await pipeline.preflight():
                 err.print(line("  ", ("ok", "green"), f" {report.entry}: {report.served_name} "
                                f"at {report.endpoint}"))
+                for note in report.replica_notes:
+                    err.print(warning_line(f"{report.entry}: {note}"))
         except PreflightError as exc:
             for report in exc.reports:
                 mark = ("ok", "green") if report.ok else ("FAILED", "bold red")

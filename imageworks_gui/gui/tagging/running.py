@@ -86,7 +86,7 @@ class RunController(QObject):
                 self._set_state(RunState.IDLE)
                 return False
             pipeline = self._make_pipeline()
-            await pipeline.preflight()
+            reports = await pipeline.preflight()
         except asyncio.CancelledError:
             self._set_state(RunState.IDLE)
             if not self._cancel_preflight:
@@ -115,8 +115,10 @@ class RunController(QObject):
         host.drop_edit_history()
         session = host.session
         self._previous_states = {p: session.get(p).state for p in paths}
-        host.notify(Severity.INFO, f"Tagging {len(paths)} photo(s): review proposals as they "
-                                   f"arrive.")
+        notes = [f"{r.entry}: {note}" for r in reports for note in r.replica_notes]
+        host.notify(Severity.WARNING if notes else Severity.INFO,
+                    f"Tagging {len(paths)} photo(s): review proposals as they arrive."
+                    + (" Not used: " + "; ".join(notes) if notes else ""))
         for start in range(0, len(paths), QUEUE_CHUNK):
             # Queued badges appear in slices so a 10,000-photo run never freezes the window.
             if start:

@@ -8,8 +8,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,7 @@ from imageworks_gui.services.backends.adapters import (
     flat_error_code,
     root_url,
 )
-from imageworks_gui.services.backends.endpoints import choose_served_name
+from imageworks_gui.services.backends.endpoints import Replica, choose_served_name
 from imageworks_gui.services.backends.error_mapping import error_for_status, retry_after_seconds
 from imageworks_gui.services.backends.errors import (
     BackendAuthError,
@@ -39,7 +38,8 @@ from imageworks_gui.services.backends.limits import (
     RequestBudget,
     timeout_from,
 )
-from imageworks_gui.services.backends.sse import SseCollector, is_json_reply
+from imageworks_gui.services.backends.replicas import ReplicaPool, ReplicaState
+from imageworks_gui.services.backends.streamed import streamed_chat
 from imageworks_gui.services.logs import log_event
 
 log = logging.getLogger("imageworks.backends")
@@ -48,6 +48,9 @@ __all__ = ["BackendClient", "ChatResult", "EndpointLimits", "timeout_from"]
 
 MAX_RETRY_AFTER_S = 60.0
 """Longest ``Retry-After`` honoured; longer waits fail instead of stalling the run."""
+
+_REPLICA: ContextVar[Replica | None] = ContextVar("imageworks_replica", default=None)
+"""The replica the current request attempt talks to (named in its error messages)."""
 
 
 @dataclass
@@ -73,14 +76,18 @@ class ChatResult:
 class BackendClient(FailureMessages):
     """Talks to the server of one registry entry.
 
-    ``http`` is the application's shared ``httpx.AsyncClient``; ``limiter`` bounds in-flight
-    requests to the endpoint (see ``EndpointLimits``). Transient failures (connection errors,
-    timeouts, 429, 503, 5xx, malformed bodies) are retried ``settings.max_retries`` times with
-    exponential backoff and jitter, honouring ``Retry-After``; 400/401/404 are never retried.
+    ``http`` is the application's shared ``httpx.AsyncClient``; ``limits`` holds the slots of
+    every server URL of a run (see ``EndpointLimits``), shared by the entries on one server;
+    ``concurrency`` overrides each replica's ``max_concurrency``. Requests are spread over the
+    entry's replicas (``ReplicaPool``). Transient failures (connection errors, timeouts, 429,
+    503, 5xx, malformed bodies) move to another replica at once when one is usable, else are
+    retried ``settings.max_retries`` times with exponential backoff and jitter, honouring
+    ``Retry-After``; 400/401/404 are never retried.
     """
 
     def __init__(self, http: httpx.AsyncClient, entry: RegistryEntry, settings: BackendSettings,
-                 *, limiter: asyncio.Semaphore | None = None, served_name: str | None = None,
+                 *, limits: EndpointLimits | None = None, concurrency: int | None = None,
+                 served_name: str | None = None,
                  backoff_base_s: float = 0.5, backoff_max_s: float = 20.0) -> None:
         self.http = http
         self.entry = entry
@@ -88,8 +95,9 @@ class BackendClient(FailureMessages):
         self.adapter = adapter_for(entry.backend)
         self.base_url = base_url_for(entry)
         self.root_url = root_url(self.base_url)
-        self.limiter = limiter or asyncio.Semaphore(
-            entry.backend_config.max_concurrency or settings.default_concurrency)
+        self.limits = limits or EndpointLimits(settings)
+        self.pool = ReplicaPool(self.limits, self.limits.for_entry(entry, concurrency), settings,
+                                health=self._healthy)
         self.explicit_served_name = served_name
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
@@ -104,12 +112,13 @@ class BackendClient(FailureMessages):
 
     @property
     def endpoint(self) -> str:
-        """``host:port`` as shown in messages."""
-        url = httpx.URL(self.base_url)
-        return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+        """``host:port`` as shown in messages: the replica of the attempt under way, else the
+        entry's first server."""
+        replica = _REPLICA.get()
+        return replica.label if replica is not None else self.pool.states[0].label
 
-    def _headers(self) -> dict[str, str]:
-        env = self.entry.backend_config.api_key_env
+    def _headers(self, replica: Replica | None = None) -> dict[str, str]:
+        env = (replica or self.pool.states[0].replica).api_key_env
         if not env:
             return {}
         key = os.environ.get(env)
@@ -121,13 +130,15 @@ class BackendClient(FailureMessages):
         return {"Authorization": f"Bearer {key}"}
 
     # ----------------------------------------------------------------- raw requests
-    @asynccontextmanager
-    async def _slot(self, limited: bool) -> AsyncIterator[None]:
-        if limited:
-            async with self.limiter:
-                yield
-        else:
-            yield
+    async def _healthy(self, replica: Replica) -> bool:
+        """Health check of a cooled-down replica: ``GET /v1/models`` answers 200."""
+        try:
+            response = await self.http.get(f"{replica.base_url}/models",
+                                           headers=self._headers(replica),
+                                           timeout=self._timeout)
+        except (httpx.HTTPError, BackendError):
+            return False
+        return response.status_code == 200
 
     async def _capped_body(self, response: httpx.Response) -> bytes:
         cap = self.settings.max_response_bytes
@@ -140,13 +151,30 @@ class BackendClient(FailureMessages):
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _once(self, method: str, url: str, payload: Any, model: str | None,
-                    limited: bool, budget: RequestBudget) -> Any:
-        headers = self._headers()
+    async def _once(self, method: str, path: str, payload: Any, model: str | None,
+                    limited: bool, budget: RequestBudget, tried: set[int]) -> Any:
+        """One attempt on one replica (recorded in ``tried``); its outcome goes to the pool."""
+        async with self.pool.attempt(limited, tried) as state:
+            tried.add(state.replica.index)
+            token = _REPLICA.set(state.replica)
+            try:
+                data, response = await self._on_replica(method, path, payload, model, budget,
+                                                        state)
+            except BackendError as exc:
+                self.pool.failed(state, exc)
+                raise
+            finally:
+                _REPLICA.reset(token)
+            self.pool.succeeded(state, response)
+            return data
+
+    async def _on_replica(self, method: str, path: str, payload: Any, model: str | None,
+                          budget: RequestBudget, state: ReplicaState
+                          ) -> tuple[Any, httpx.Response]:
         try:
-            async with self._slot(limited), budget.on_wire(), self.http.stream(
-                    method, url, json=payload, headers=headers,
-                    timeout=self._timeout) as response:
+            async with budget.on_wire(), self.http.stream(
+                    method, state.replica.base_url + path, json=payload,
+                    headers=self._headers(state.replica), timeout=self._timeout) as response:
                 body = await self._capped_body(response)
         except TimeoutError as exc:
             raise self._deadline_passed(budget) from exc
@@ -155,7 +183,7 @@ class BackendClient(FailureMessages):
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError) as exc:
             raise self._unavailable(exc) from exc
-        return self._decode(response, body, model)
+        return self._decode(response, body, model), response
 
     def _decode(self, response: httpx.Response, body: bytes, model: str | None) -> Any:
         status = response.status_code
@@ -183,40 +211,53 @@ class BackendClient(FailureMessages):
                                entry_name=self.entry.name, model=model,
                                retry_after=retry_after_seconds(response))
 
-    async def request(self, method: str, url: str, payload: Any = None, *,
+    async def request(self, method: str, path: str, payload: Any = None, *,
                       model: str | None = None, limited: bool = False,
                       retries: int | None = None) -> tuple[Any, int]:
-        """Send with retries; returns ``(decoded JSON, attempts)`` or raises ``BackendError``.
+        """Send ``path`` (under the base URL, e.g. ``/models``) with retries; returns
+        ``(decoded JSON, attempts)`` or raises ``BackendError``.
 
         Every attempt shares one overall deadline (``settings.deadline_s``), so neither a
-        trickling server nor retries can stretch a request past it.
+        trickling server nor retries can stretch a request past it. A transient failure moves
+        to a replica not yet tried for this request at once (without counting as a retry);
+        once every usable replica has been tried, retries back off.
         """
-        attempts = 0
+        attempts = backoffs = 0
         max_retries = self.settings.max_retries if retries is None else retries
         budget = self.new_budget()
+        tried: set[int] = set()
         while True:
             attempts += 1
             try:
-                return await self._once(method, url, payload, model, limited, budget), attempts
+                return (await self._once(method, path, payload, model, limited, budget, tried),
+                        attempts)
             except BackendError as exc:
-                if not exc.retryable or attempts > max_retries:
+                if not exc.retryable:
                     raise
                 if budget.exhausted:
                     raise self._deadline_passed(budget) from exc
+                if self.pool.has_alternative(tried) and attempts <= max_retries + len(
+                        self.pool.states):
+                    log.info("sending %s %s to another replica after: %s", method, path, exc)
+                    continue
+                backoffs += 1
+                tried.clear()
+                if backoffs > max_retries:
+                    raise
                 delay = min(self.backoff_max_s,
-                            self.backoff_base_s * (2 ** (attempts - 1)))
+                            self.backoff_base_s * (2 ** (backoffs - 1)))
                 delay += random.uniform(0, delay / 2)
                 if isinstance(exc, BackendBusyError) and exc.retry_after_s is not None:
                     if exc.retry_after_s > MAX_RETRY_AFTER_S:
                         raise
                     delay = exc.retry_after_s
-                log.info("retrying %s %s in %.2f s after: %s", method, url, delay, exc)
+                log.info("retrying %s %s in %.2f s after: %s", method, path, delay, exc)
                 await asyncio.sleep(delay)
 
     # ----------------------------------------------------------------- API
     async def list_models(self, *, retries: int | None = 0) -> list[str]:
         """Names listed by ``GET /v1/models`` (in server order)."""
-        data, _ = await self.request("GET", f"{self.base_url}/models", retries=retries)
+        data, _ = await self.request("GET", "/models", retries=retries)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BackendResponseError(
@@ -271,9 +312,8 @@ class BackendClient(FailureMessages):
                                 response_format)
         start = time.perf_counter()
         try:
-            data, attempts = await self.request("POST", f"{self.base_url}/chat/completions",
-                                                payload, model=model, limited=True,
-                                                retries=retries)
+            data, attempts = await self.request("POST", "/chat/completions", payload,
+                                                model=model, limited=True, retries=retries)
         except ModelNotServedError as exc:
             raise await self._with_served_list(exc) from exc
         latency = (time.perf_counter() - start) * 1000
@@ -320,64 +360,21 @@ class BackendClient(FailureMessages):
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return content if isinstance(content, str) else ""
 
-    async def _capped_lines(self, response: httpx.Response) -> AsyncIterator[str]:
-        """The body's lines, counting raw bytes so that even one endless line hits the cap."""
-        cap = self.settings.max_response_bytes
-        received = 0
-        pending = b""
-        async for chunk in response.aiter_bytes():
-            received += len(chunk)
-            if received > cap:
-                raise self._too_large("streamed")
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                yield line.rstrip(b"\r").decode("utf-8", "replace")
-        if pending:
-            yield pending.rstrip(b"\r").decode("utf-8", "replace")
-
     async def chat_streamed(self, messages: list[dict[str, Any]], *,
                             max_tokens: int = 32) -> ChatResult:
-        """A streaming chat completion that measures time to first token (used by probes).
-
-        Token usage comes from the final ``usage`` chunk when the server sends one, else the
-        number of content chunks is used as the token count. A server that ignores
-        ``"stream": true`` and answers with one JSON body is accepted (``streamed=False``).
-        """
+        """A streaming chat completion that measures time to first token (used by probes);
+        see ``services.backends.streamed``."""
         model = await self.resolve_served_name()
         payload = self._payload(model, messages, max_tokens, 0.0, 1.0, None)
         payload.update(stream=True, stream_options={"include_usage": True})
-        start = time.perf_counter()
-        budget = self.new_budget()
-        events = SseCollector(start)
-        try:
-            async with self._slot(True), budget.on_wire(), self.http.stream(
-                    "POST", f"{self.base_url}/chat/completions", json=payload,
-                    headers=self._headers(), timeout=self._timeout) as response:
-                if response.status_code >= 400 or is_json_reply(response):
-                    data = self._decode(response, await self._capped_body(response), model)
-                    return ChatResult(text=self._content(data), model=model,
-                                      usage=data.get("usage") or {}, streamed=False,
-                                      latency_ms=(time.perf_counter() - start) * 1000)
-                async for line in self._capped_lines(response):
-                    chunk = events.feed(line)
-                    if chunk is not None and (flat_error_code(chunk) is not None
-                                              or "error" in chunk):
-                        self._raise_for_error(flat_error_code(chunk) or 500,
-                                              json.dumps(chunk).encode(), chunk, response,
-                                              model)
-        except TimeoutError as exc:
-            raise self._deadline_passed(budget) from exc
-        except httpx.TimeoutException as exc:
-            raise self._timed_out(exc) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-                httpx.WriteError) as exc:
-            raise self._unavailable(exc) from exc
-        body = events.unstreamed_body()
-        if body is not None:  # one JSON body under a content type that did not say so
-            data = self._decode(response, json.dumps(body).encode(), model)
-            return ChatResult(text=self._content(data), model=model,
-                              usage=data.get("usage") or {}, streamed=False,
-                              latency_ms=(time.perf_counter() - start) * 1000)
-        return ChatResult(text=events.text, model=model, usage=events.usage_or_count(),
-                          latency_ms=(time.perf_counter() - start) * 1000,
-                          ttft_ms=events.ttft_ms, streamed=True)
+        async with self.pool.attempt(True, set()) as state:
+            token = _REPLICA.set(state.replica)
+            try:
+                result = await streamed_chat(self, state.replica, payload, model)
+            except BackendError as exc:
+                self.pool.failed(state, exc)
+                raise
+            finally:
+                _REPLICA.reset(token)
+            self.pool.succeeded(state, None)
+            return result

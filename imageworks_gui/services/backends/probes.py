@@ -64,6 +64,8 @@ class ProbeReport(BaseModel):
     to first token then not measured)."""
     message: str = ""
     checked_at: str = ""
+    replica_notes: list[str] = Field(default_factory=list)
+    """For an entry with several replicas: each replica left out or refused, and why."""
 
     @property
     def ok(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import time
@@ -21,39 +20,29 @@ from imageworks_gui.core.tagging import Progress, TagResult
 from imageworks_gui.core.vocabulary_mapping import VocabularyPolicy
 from imageworks_gui.services.backends.client import BackendClient, EndpointLimits
 from imageworks_gui.services.backends.endpoints import base_url_for
-from imageworks_gui.services.backends.errors import BackendError
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
 from imageworks_gui.services.backends.probes import ProbeReport, probe_entry
+from imageworks_gui.services.backends.replica_preflight import preflight_replicas
 from imageworks_gui.services.blocking import run_blocking
-from imageworks_gui.services.images import (
-    ImagePreparationError,
-    PreparedImage,
-    prepare_image_async,
-)
 from imageworks_gui.services.logs import log_event
 from imageworks_gui.services.pipeline.fused import FusedStage, fused_stages
 from imageworks_gui.services.pipeline.groups import BurstGrouper, BurstPlan
+from imageworks_gui.services.pipeline.image_work import RESUMED_REASON, ImageWork
 from imageworks_gui.services.pipeline.journal import JournalWriter
 from imageworks_gui.services.pipeline.outcome import PreflightError, RunOutcome
 from imageworks_gui.services.pipeline.resume_index import ResumeIndex
 from imageworks_gui.services.pipeline.roles import StageBinding, resolve_stages
 from imageworks_gui.services.pipeline.sources import aiter_paths, usable_cpus
-from imageworks_gui.services.pipeline.stages import (
-    StageError,
-    run_keywords_stage,
-    run_text_stage,
-)
 from imageworks_gui.services.prompt_profiles import load_prompt_profile
 from imageworks_gui.services.thumbnails import RawPreview, exiftool_raw_preview
 
 log = logging.getLogger("imageworks.pipeline")
 
-RESUMED_REASON = "already tagged in this journal"
 ResultSink = Callable[[TagResult], None]
 ProgressSink = Callable[[Progress], None]
 
 
-class TaggingPipeline:
+class TaggingPipeline(ImageWork):
     """Tags images with role-resolved models; usable from any asyncio loop (qasync included).
 
     Construct it with the shared ``httpx.AsyncClient``, the registry entries, the settings,
@@ -151,7 +140,7 @@ class TaggingPipeline:
                 if entry.name not in self._clients:
                     self._clients[entry.name] = BackendClient(
                         self.http, entry, self.settings.backend,
-                        limiter=self.limits.for_entry(entry, self.concurrency),
+                        limits=self.limits, concurrency=self.concurrency,
                         served_name=self.served_names.get(binding.stage),
                         backoff_base_s=self.backoff_base_s)
             together = fused_stages(self._bindings, self.served_names, self.fused)
@@ -194,12 +183,21 @@ class TaggingPipeline:
         """
         bindings = self.resolve()
         names = list(dict.fromkeys(b.entry.name for b in bindings.values()))
-        reports = await asyncio.gather(*(
-            probe_entry(self.http, self._clients[n].entry, self.settings, check_vision=True,
-                        backend=self._clients[n]) for n in names))
+        reports = await asyncio.gather(*(self._preflight_one(self._clients[n]) for n in names))
         if raise_on_failure and any(not r.ok for r in reports):
             raise PreflightError(list(reports))
         return list(reports)
+
+    async def _preflight_one(self, client: BackendClient) -> ProbeReport:
+        if len(client.pool.states) > 1:  # each replica on its own, unfit ones left out
+            return await preflight_replicas(self.http, client, self.settings)
+        return await probe_entry(self.http, client.entry, self.settings, check_vision=True,
+                                 backend=client)
+
+    async def aclose(self) -> None:
+        """Stop the replicas' background health checks (call when the run is over)."""
+        for client in self._clients.values():
+            await client.pool.aclose()
 
     # ------------------------------------------------------------------ control
     def pause(self) -> None:
@@ -223,88 +221,6 @@ class TaggingPipeline:
     @property
     def cancelled(self) -> bool:
         return self._cancelled
-
-    # ------------------------------------------------------------------ one image
-    def _base(self, path: Path) -> TagResult:
-        return TagResult(path=str(path), status="ok", prompt_profile=self.profile.name,
-                         prompt_sha256=self.profile.sha256)
-
-    async def _process(self, path: Path, done_index: ResumeIndex) -> TagResult:
-        started = time.perf_counter()
-        result = self._base(path)
-        try:
-            st = await run_blocking(path.stat)
-            result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
-        except OSError as exc:
-            return self._fail(result, "file", f"{path.name}: cannot read it "
-                                              f"({exc.strerror or exc})")
-        previous = done_index.lookup(str(path.absolute()), st.st_size, st.st_mtime_ns)
-        if previous is not None:
-            # The journal already holds this image's record: report it, do not repeat it.
-            return previous.model_copy(update={"status": "skipped",
-                                               "skip_reason": RESUMED_REASON})
-        if self.has_keywords is not None and await run_blocking(self.has_keywords, path):
-            result.status, result.skip_reason = "skipped", "already has keywords"
-            return result
-        t0 = time.perf_counter()
-        try:
-            async with self._prepare_slots:
-                prepared: PreparedImage = await prepare_image_async(
-                    path, self.long_edge, self.settings.tagging.jpeg_quality, self.raw_preview)
-        except ImagePreparationError as exc:
-            return self._fail(result, "image", str(exc))
-        result.timings_ms["prepare"] = round((time.perf_counter() - t0) * 1000, 1)
-        result.timings_ms["prepare_cpu"] = round(prepared.cpu_ms, 1)
-        image_url = "data:image/jpeg;base64," + base64.b64encode(prepared.jpeg).decode("ascii")
-        del prepared
-        pending = self.stages
-        if self._fused is not None:
-            pending = await self._fused.run(self.client_for(self.stages[0]), image_url, result)
-            for stage in self._fused.stages:
-                self._provenance(stage, result)
-        else:
-            result.request_mode = "separate"
-        first = [s for s in ("caption", "keywords") if s in pending]
-        await asyncio.gather(*(self._stage(s, image_url, result) for s in first))
-        if "description" in pending:
-            await self._running.wait()
-            await self._stage("description", image_url, result, caption=result.caption or "",
-                              keywords=", ".join(result.keywords))
-        if result.errors:
-            result.status = "failed"
-        result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
-        return result
-
-    async def _stage(self, stage: str, image_url: str, result: TagResult,
-                     **values: object) -> None:
-        client = self.client_for(stage)
-        prompt = self.profile.stage(stage)
-        t0 = time.perf_counter()
-        try:
-            if stage == "keywords":
-                result.keywords = await run_keywords_stage(
-                    client, prompt, image_url, self.max_keywords,
-                    self.settings.tagging.banned_keywords, min_keywords=self.min_keywords,
-                    constraint=self.keyword_constraint)
-            else:
-                text = await run_text_stage(client, stage, prompt, image_url, **values)
-                setattr(result, stage, text)
-        except (BackendError, StageError) as exc:
-            result.errors[stage] = str(exc)
-        finally:
-            result.timings_ms[stage] = round((time.perf_counter() - t0) * 1000, 1)
-        self._provenance(stage, result)
-
-    def _provenance(self, stage: str, result: TagResult) -> None:
-        client = self.client_for(stage)
-        served = client.served_name or client.entry.served_model_id
-        result.models[stage] = self.resolve()[stage].provenance(served)
-
-    @staticmethod
-    def _fail(result: TagResult, stage: str, message: str) -> TagResult:
-        result.status = "failed"
-        result.errors[stage] = message
-        return result
 
     # ------------------------------------------------------------------ the run
     async def run(self, paths: Iterable[Path] | AsyncIterable[Path],
@@ -433,6 +349,8 @@ class TaggingPipeline:
         finally:
             with contextlib.suppress(Exception):
                 await source.aclose()  # stops a streaming discovery walk
+            with contextlib.suppress(Exception):
+                await self.aclose()
             progress.discovering = False
             outcome.total = progress.total
             outcome.was_cancelled = self._cancelled
