@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from imageworks_gui.core.settings import Settings
+from imageworks_gui.core.tagging import from_journal_line
 from imageworks_gui.services.pipeline import TaggingPipeline
 from tests.support.fake_backend import FakeBackend, FakeModel
 from tests.support.litellm_proxy import (
@@ -126,3 +130,56 @@ def test_the_proxy_rate_limit_answers_429_with_its_own_retry_header(tmp_path):
     # The wait is in a prefixed header, not the standard Retry-After a client looks for.
     assert refused.headers["llm_provider-retry-after"] == "60"
     assert "retry-after" not in refused.headers
+
+
+def test_the_cli_tags_a_folder_through_the_proxy(pool, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from imageworks_gui.cli.tagger import _register_commands, app
+
+    url, _backends = pool
+    monkeypatch.setenv(KEY_ENV, MASTER_KEY)
+    photos = make_photos(tmp_path / "photos", 4, size=(320, 240))
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([pool_entry(url)]))
+    out = tmp_path / "tags.jsonl"
+    _register_commands()
+    result = CliRunner().invoke(app, [
+        "run", "-i", str(photos[0].parent), "--use-registry", "--registry-path", str(registry),
+        "--output-jsonl", str(out), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "gpu-pool" in result.output and "4 ok, 0 failed" in result.output
+    records = [from_journal_line(line) for line in out.read_text().splitlines()]
+    assert sorted(r.file_path.name for r in records) == sorted(p.name for p in photos)
+    assert all(r.status == "ok" and r.models["keywords"].served_id == POOL_NAME
+               for r in records)
+
+
+async def test_photos_complete_through_the_proxy_rate_limit(http, tmp_path, monkeypatch,
+                                                            caplog):
+    # Three deployments at 1 request per minute: the fourth photo is refused with a 429 whose
+    # wait (in llm_provider-retry-after) ends with the minute; the run waits, then finishes.
+    backends = [FakeBackend("vllm", [FakeModel("vlm")]).start() for _ in range(3)]
+    config = proxy_config([b.base_url for b in backends], "vlm", rpm=1,
+                          routing_strategy="usage-based-routing-v2")
+    monkeypatch.setenv(KEY_ENV, MASTER_KEY)
+    data = pool_entry("")
+    photos = make_photos(tmp_path / "photos", 4, size=(320, 240))
+    results = []
+    try:
+        with litellm_proxy(tmp_path, config) as url:
+            data["backend_config"].update(base_url=url, max_concurrency=1)
+            p = TaggingPipeline(http, entries(data), Settings(), backoff_base_s=0.01,
+                                fused=True)
+            minute = int(time.time() // 60)
+            with caplog.at_level(logging.INFO, logger="imageworks.backends"):
+                outcome = await p.run(photos, on_result=results.append)
+            crossed = int(time.time() // 60) != minute
+    finally:
+        for b in backends:
+            b.stop()
+    assert (outcome.total, outcome.ok, outcome.failed) == (4, 4, 0), [r.errors for r in results]
+    assert sorted(r.file_path.name for r in results) == sorted(p.name for p in photos)
+    assert sum(b.chat_count() for b in backends) == 4  # refused requests never reached one
+    # Refused and retried, unless a new minute began during the run (fresh counters then).
+    assert "retrying POST /chat/completions" in caplog.text or crossed

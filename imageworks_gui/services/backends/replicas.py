@@ -92,8 +92,9 @@ class ReplicaPool:
     answers 5xx or times out ``replica_failure_threshold`` times in a row is left out after the
     last of them. It stays out for ``replica_cooldown_s``, then comes back once a health check
     passes. The last usable replica is never left out, so a single-endpoint entry keeps the
-    client's retries with back-off. 429/503 with ``Retry-After`` and an exhausted
-    ``x-ratelimit-remaining-requests`` pause a replica of a multi-replica entry.
+    client's retries with back-off. 429/503 with ``Retry-After`` pause a replica of a
+    multi-replica entry (one server alone: the client waits and retries); an answer saying
+    ``x-ratelimit-remaining-requests: 0`` pauses any replica until its reset.
     """
 
     def __init__(self, limits: EndpointLimits, replicas: list[tuple[Replica, Slots]],
@@ -168,7 +169,7 @@ class ReplicaPool:
     def succeeded(self, state: ReplicaState, response: httpx.Response | None) -> None:
         state.failures = 0
         state.answered += 1
-        if response is not None and not self.single:
+        if response is not None:
             self._rate_limit(state, response)
 
     def failed(self, state: ReplicaState, exc: BackendError) -> None:
