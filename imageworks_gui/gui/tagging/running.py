@@ -142,7 +142,9 @@ class RunController(QObject):
             parts.append(f"{outcome.failed} failed (hover a red badge for the reason)")
         if outcome.was_cancelled:
             parts.append(f"cancelled with {outcome.cancelled} not tagged")
-        host.notify(Severity.of_failures(outcome.failed),
+        if notes:  # still true at the end: the run did without these replicas
+            parts.append("not used: " + "; ".join(notes))
+        host.notify(Severity.WARNING if notes else Severity.of_failures(outcome.failed),
                     "Tagging finished: " + ", ".join(parts) + ".")
         self._set_state(RunState.IDLE)
         return True
