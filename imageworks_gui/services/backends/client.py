@@ -8,6 +8,8 @@ import logging
 import os
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,33 +158,32 @@ class BackendClient(FailureMessages):
         """One attempt on one replica (recorded in ``tried``); its outcome goes to the pool."""
         async with self.pool.attempt(limited, tried) as state:
             tried.add(state.replica.index)
-            token = _REPLICA.set(state.replica)
-            try:
+            with self._reporting(state):
                 data, response = await self._on_replica(method, path, payload, model, budget,
                                                         state)
-            except BackendError as exc:
-                self.pool.failed(state, exc)
-                raise
-            finally:
-                _REPLICA.reset(token)
             self.pool.succeeded(state, response)
             return data
+
+    @contextmanager
+    def _reporting(self, state: ReplicaState) -> Iterator[None]:
+        """Name ``state``'s replica in the messages of the attempt, and count its failure."""
+        token = _REPLICA.set(state.replica)
+        try:
+            yield
+        except BackendError as exc:
+            self.pool.failed(state, exc)
+            raise
+        finally:
+            _REPLICA.reset(token)
 
     async def _on_replica(self, method: str, path: str, payload: Any, model: str | None,
                           budget: RequestBudget, state: ReplicaState
                           ) -> tuple[Any, httpx.Response]:
-        try:
+        with self.transport_errors(budget):
             async with budget.on_wire(), self.http.stream(
                     method, state.replica.base_url + path, json=payload,
                     headers=self._headers(state.replica), timeout=self._timeout) as response:
                 body = await self._capped_body(response)
-        except TimeoutError as exc:
-            raise self._deadline_passed(budget) from exc
-        except httpx.TimeoutException as exc:
-            raise self._timed_out(exc) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-                httpx.WriteError) as exc:
-            raise self._unavailable(exc) from exc
         return self._decode(response, body, model), response
 
     def _decode(self, response: httpx.Response, body: bytes, model: str | None) -> Any:
@@ -368,13 +369,7 @@ class BackendClient(FailureMessages):
         payload = self._payload(model, messages, max_tokens, 0.0, 1.0, None)
         payload.update(stream=True, stream_options={"include_usage": True})
         async with self.pool.attempt(True, set()) as state:
-            token = _REPLICA.set(state.replica)
-            try:
+            with self._reporting(state):
                 result = await streamed_chat(self, state.replica, payload, model)
-            except BackendError as exc:
-                self.pool.failed(state, exc)
-                raise
-            finally:
-                _REPLICA.reset(token)
             self.pool.succeeded(state, None)
             return result

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 
 from imageworks_gui.core.registry import RegistryEntry
@@ -27,6 +30,20 @@ class FailureMessages:
     def endpoint(self) -> str:
         """``host:port`` as shown in messages."""
         raise NotImplementedError
+
+    @contextmanager
+    def transport_errors(self, budget: RequestBudget) -> Iterator[None]:
+        """Turn what the wire raises (deadline, timeouts, refused or dropped connections) into
+        the typed, actionable errors below."""
+        try:
+            yield
+        except TimeoutError as exc:
+            raise self._deadline_passed(budget) from exc
+        except httpx.TimeoutException as exc:
+            raise self._timed_out(exc) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
+                httpx.WriteError) as exc:
+            raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> BackendUnavailableError:
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):

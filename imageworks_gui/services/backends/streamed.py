@@ -52,7 +52,7 @@ async def streamed_chat(client: BackendClient, replica: Replica, payload: dict[s
                           usage=data.get("usage") or {}, streamed=False,
                           latency_ms=(time.perf_counter() - start) * 1000)
 
-    try:
+    with client.transport_errors(budget):
         async with budget.on_wire(), client.http.stream(
                 "POST", f"{replica.base_url}/chat/completions", json=payload,
                 headers=client._headers(replica), timeout=client._timeout) as response:
@@ -65,13 +65,6 @@ async def streamed_chat(client: BackendClient, replica: Replica, payload: dict[s
                                           or "error" in chunk):
                     client._raise_for_error(flat_error_code(chunk) or 500,
                                             json.dumps(chunk).encode(), chunk, response, model)
-    except TimeoutError as exc:
-        raise client._deadline_passed(budget) from exc
-    except httpx.TimeoutException as exc:
-        raise client._timed_out(exc) from exc
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-            httpx.WriteError) as exc:
-        raise client._unavailable(exc) from exc
     body = events.unstreamed_body()
     if body is not None:  # one JSON body under a content type that did not say so
         return whole(client._decode(response, json.dumps(body).encode(), model))
