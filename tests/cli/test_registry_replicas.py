@@ -28,3 +28,38 @@ def test_show_and_list_replicas(tmp_path: Path, fake_backend) -> None:
     listed = runner.invoke(app, ["--registry-path", str(path), "list"])
     assert "2 replicas" in listed.output
     assert path.read_text() == text
+
+
+def _replicated(path: Path, *urls: str) -> Path:
+    path.write_text(json.dumps([{
+        "name": "m", "backend": "vllm", "served_model_id": "m",
+        "capabilities": {"text": True, "vision": True}, "roles": ["keywords"],
+        "backend_config": {"endpoints": list(urls)}}]))
+    return path
+
+
+def test_probe_checks_every_replica_and_names_the_unfit_ones(tmp_path: Path,
+                                                            fake_backend) -> None:
+    good = [fake_backend("vllm", [FakeModel("m")]) for _ in range(2)]
+    other = fake_backend("vllm", [FakeModel("other-model")])
+    path = _replicated(tmp_path / "registry.json", good[0].base_url, other.base_url,
+                       good[1].base_url)
+    result = CliRunner().invoke(app, ["--registry-path", str(path), "probe", "m",
+                                      "--no-record"])
+    assert result.exit_code == 0, result.output
+    assert "model 'm': 2 of 3 replicas passed every probe" in result.output
+    assert f"replica 127.0.0.1:{other.port}: refused" in result.output
+    assert "other-model" in result.output
+    # Each fit replica answered the vision probe itself.
+    assert all(s.chat_count() >= 3 for s in good) and other.chat_count() == 0
+
+
+def test_probe_fails_when_no_replica_passes(tmp_path: Path, fake_backend) -> None:
+    blind = fake_backend("vllm", [FakeModel("m", sees=False)])
+    path = _replicated(tmp_path / "registry.json", blind.base_url,
+                       f"http://127.0.0.1:{closed_port()}/v1")
+    result = CliRunner().invoke(app, ["--registry-path", str(path), "probe", "m",
+                                      "--no-record"])
+    assert result.exit_code == 1, result.output
+    assert "none of its 2 replicas can be used" in result.output
+    assert "vision probe" in result.output and "not running" in result.output

@@ -25,11 +25,11 @@ from imageworks_gui.services.backends import (
     ProbeReport,
     discover_backends,
     entry_with_probe_results,
-    probe_entry,
 )
 from imageworks_gui.services.backends.discover import with_vision_checked
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.backends.locality import entry_off_machine_warning
+from imageworks_gui.services.backends.replica_preflight import probe_every_replica
 from imageworks_gui.services.settings_store import SettingsLoadError, SettingsStore
 
 
@@ -50,7 +50,7 @@ def warn_off_machine(entry: RegistryEntry) -> None:
 
 async def _probe(entry: RegistryEntry, settings: Settings, vision: bool | None) -> ProbeReport:
     async with make_http_client(settings) as http:
-        return await probe_entry(http, entry, settings, check_vision=vision)
+        return await probe_every_replica(http, entry, settings, check_vision=vision)
 
 
 def _show(entry: RegistryEntry, report: ProbeReport) -> None:
@@ -75,6 +75,8 @@ def _show(entry: RegistryEntry, report: ProbeReport) -> None:
     if report.streamed is False:
         console.print("  streaming:     no (the server answered \"stream\": true with one JSON "
                       "body)", markup=False)
+    for note in report.replica_notes:
+        console.print(f"  {note}", markup=False, style="yellow")
     console.print(styled(report.message, "green" if report.ok else "bold red"))
 
 

@@ -183,7 +183,8 @@ class ModelsController(QObject):
         Results are measurements: they are recorded in the entries without an undo step, so
         edits made while a probe runs stay separate undo steps.
         """
-        from imageworks_gui.services.backends.probes import entry_with_probe_results, probe_entry
+        from imageworks_gui.services.backends.probes import entry_with_probe_results
+        from imageworks_gui.services.backends.replica_preflight import probe_every_replica
 
         token = self.context.begin_activity(f"Probing {len(names)} model(s)…")
         limit = asyncio.Semaphore(4)
@@ -194,12 +195,15 @@ class ModelsController(QObject):
                 return None
             self.doc.set_runtime(name, busy_text="probing")
             async with limit:
-                report = await probe_entry(self.context.http, entry, self.context.settings)
+                report = await probe_every_replica(self.context.http, entry,
+                                                   self.context.settings)
             if self.doc.entry(name) is None:
                 return report
             status = report.status()
             text = (report.message if report.ok else f"Probe failed: {report.failure}"
                     if status.online else status.describe(entry))
+            if report.replica_notes:
+                text += "\n" + "\n".join(report.replica_notes)
             self.doc.set_runtime(name, server=status, probe_ok=report.ok, probe_text=text,
                                  busy_text="")
             current = self.doc.entry(name)

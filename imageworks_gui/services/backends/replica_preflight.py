@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
 from imageworks_gui.services.backends.client import BackendClient
 from imageworks_gui.services.backends.errors import BackendError
@@ -51,14 +52,27 @@ async def _identity(http: httpx.AsyncClient, client: BackendClient, report: Prob
     return None
 
 
+async def probe_every_replica(http: httpx.AsyncClient, entry: RegistryEntry,
+                              settings: Settings, *, check_vision: bool | None = None
+                              ) -> ProbeReport:
+    """The probes of ``entry``: of each replica, judged together, when it lists several
+    (``probe`` in the CLI and the Models workspace); else of its one server."""
+    client = BackendClient(http, entry, settings.backend)
+    if len(client.pool.states) == 1:
+        return await probe_entry(http, entry, settings, check_vision=check_vision,
+                                 backend=client)
+    return await preflight_replicas(http, client, settings, check_vision=check_vision)
+
+
 async def preflight_replicas(http: httpx.AsyncClient, client: BackendClient,
-                             settings: Settings) -> ProbeReport:
+                             settings: Settings, *, check_vision: bool | None = True
+                             ) -> ProbeReport:
     """Probe each replica of ``client``'s entry, leave out or refuse the unfit ones in its
     pool, and return one report for the entry (``ok`` when at least one replica passed)."""
     entry = client.entry
     states = client.pool.states
     reports = await asyncio.gather(*(
-        probe_entry(http, replica_entry(entry, s.replica), settings, check_vision=True,
+        probe_entry(http, replica_entry(entry, s.replica), settings, check_vision=check_vision,
                     served_name=client.explicit_served_name) for s in states))
     passed = [i for i, r in enumerate(reports) if r.ok]
     identities = dict(zip(passed, await asyncio.gather(*(
