@@ -36,7 +36,7 @@ from imageworks_gui.services.pipeline import (
     explicit_entries,
     write_summary,
 )
-from imageworks_gui.services.pipeline.summary import request_mode_line
+from imageworks_gui.services.pipeline.summary import SummaryRows, request_mode_line
 from imageworks_gui.services.prompt_profiles import PromptProfileError, load_prompt_profile
 from imageworks_gui.services.registry_store import (
     RegistryLoadError,
@@ -137,7 +137,7 @@ def _print_bindings(pipeline: TaggingPipeline) -> None:
 
 async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: bool,
                    skip_preflight: bool, sink: ResultSink | None,
-                   collect: list[TagResult] | None) -> tuple[RunOutcome, list[str]]:
+                   collect: SummaryRows | None) -> tuple[RunOutcome, list[str]]:
     if not skip_preflight:
         err.print("Checking models (server, served name, text chat, vision probe)...")
         try:
@@ -172,7 +172,7 @@ async def _execute(pipeline: TaggingPipeline, inputs: list[Path], recursive: boo
                 bar.console.print(line(("failed", "red"),
                                        f" {result.path}: {result.error_message}"))
             if collect is not None:
-                collect.append(result)
+                collect.add(result)
             if sink is not None:
                 sink(result)
 
@@ -308,7 +308,7 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
     if problems:
         raise UsageError("; ".join(problems) + " (nothing was tagged)")
     raw_preview, has_keywords, close_tools = _exiftool_tools(skip_tagged)
-    collected: list[TagResult] | None = [] if summary else None
+    collected = SummaryRows() if summary else None
     sink: RunMetadataWriter | None = None
     try:
         sink = None if dry_run else metadata_sink(settings, journal)
@@ -325,6 +325,8 @@ def _run(inputs: list[Path], use_registry: bool, registry_path: Path | None,
         close_tools()
         if sink is not None:
             sink.close()
+        if collected is not None:
+            collected.close()
 
 
 async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: dict[str, str],
@@ -334,7 +336,7 @@ async def _async_main(entries: list[RegistryEntry], settings: Settings, roles: d
                       has_keywords: Callable[[Path], bool] | None, raw_preview: RawPreview,
                       inputs: list[Path],
                       recursive: bool, skip_preflight: bool, sink: ResultSink | None,
-                      collected: list[TagResult] | None, summary: Path | None,
+                      collected: SummaryRows | None, summary: Path | None,
                       *, vocabulary: VocabularyPolicy | None = None,
                       grouper: BurstGrouper | None = None, fused: bool | None = None) -> int:
     async with make_http_client(settings) as http:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from imageworks_gui.core.fused import REQUEST_MODES
 from imageworks_gui.core.prompts import PromptProfile
@@ -49,9 +55,62 @@ def request_mode_line(outcome: RunOutcome) -> str | None:
     return line + "."
 
 
-def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
-                   profile: PromptProfile | None = None, title: str = "Tagging run") -> str:
-    """The report as Markdown text."""
+class SummaryRows:
+    """The per-image rows and failure lines of a report, rendered as results arrive and kept
+    in a spooled temporary file (in memory up to ``SPOOL_BYTES``, then on disk), so a
+    100,000-photo run does not keep its results in memory for the report."""
+
+    SPOOL_BYTES = 1 << 20
+
+    def __init__(self) -> None:
+        # Owned by this object (closed by close()); surrogateescape keeps non-UTF-8 names.
+        self._rows = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            self.SPOOL_BYTES, mode="w+", encoding="utf-8", newline="\n",
+            errors="surrogateescape")
+        self._failures = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            self.SPOOL_BYTES, mode="w+", encoding="utf-8", newline="\n",
+            errors="surrogateescape")
+        self.failed = 0
+
+    def add(self, result: TagResult) -> None:
+        """Render ``result``'s row (and its failure lines) now."""
+        if result.status == "failed":
+            self.failed += 1
+            self._failures.write(f"- `{result.path}`\n")
+            for stage, message in result.errors.items():
+                self._failures.write(f"  - {stage}: {message}\n")
+        note = result.caption if result.status == "ok" else (
+            result.skip_reason or result.error_message or result.caption)
+        self._rows.write(f"| {_cell(Path(result.path).name, 60)} | {result.status} | "
+                         f"{_cell(note)} | {_cell(', '.join(result.keywords))} | "
+                         f"{_mode_cell(result)} | {result.timings_ms.get('total', 0):.0f} |\n")
+
+    def write_to(self, out: TextIO, outcome: RunOutcome, profile: PromptProfile | None,
+                 title: str = "Tagging run") -> None:
+        """The whole report, header first, then the spooled rows and failures."""
+        out.write(_header(outcome, profile, title))
+        for spool in (self._rows, self._failures):
+            spool.flush()
+        self._rows.seek(0)
+        shutil.copyfileobj(self._rows, out)
+        out.write("\n## Failures\n\n")
+        if not self.failed:
+            out.write("None.\n")
+        self._failures.seek(0)
+        shutil.copyfileobj(self._failures, out)
+
+    def close(self) -> None:
+        self._rows.close()
+        self._failures.close()
+
+    def __enter__(self) -> SummaryRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _header(outcome: RunOutcome, profile: PromptProfile | None, title: str) -> str:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [f"# {title}", "", f"Finished {now} in {outcome.elapsed_s:.1f} s.", "",
              "## Totals", "", "| Images | OK | Failed | Skipped | Cancelled |",
@@ -61,8 +120,8 @@ def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
     if (modes := request_mode_line(outcome)) is not None:
         lines += [modes, ""]
     lines += ["## Models", "",
-             "| Stage | Role | Model | Backend | Served id | Reason | Aggregate SHA-256 |",
-             "|---|---|---|---|---|---|---|"]
+              "| Stage | Role | Model | Backend | Served id | Reason | Aggregate SHA-256 |",
+              "|---|---|---|---|---|---|---|"]
     for stage, binding in outcome.bindings.items():
         entry = binding.entry
         agg = entry.artifacts.aggregate_sha256 if entry.artifacts else None
@@ -74,30 +133,61 @@ def render_summary(outcome: RunOutcome, results: Iterable[TagResult],
     lines += ["", "## Images", "",
               "| File | Status | Caption | Keywords | Requests | Time (ms) |",
               "|---|---|---|---|---|---:|"]
-    failures: list[TagResult] = []
-    for result in results:
-        if result.status == "failed":
-            failures.append(result)
-        note = result.caption if result.status == "ok" else (
-            result.skip_reason or result.error_message or result.caption)
-        lines.append(f"| {_cell(Path(result.path).name, 60)} | {result.status} | "
-                     f"{_cell(note)} | {_cell(', '.join(result.keywords))} | "
-                     f"{_mode_cell(result)} | {result.timings_ms.get('total', 0):.0f} |")
-    lines += ["", "## Failures", ""]
-    if not failures:
-        lines.append("None.")
-    for result in failures:
-        lines.append(f"- `{result.path}`")
-        for stage, message in result.errors.items():
-            lines.append(f"  - {stage}: {message}")
     return "\n".join(lines) + "\n"
 
 
-def write_summary(path: Path, outcome: RunOutcome, results: Iterable[TagResult],
+def _rows_of(results: Iterable[TagResult] | SummaryRows) -> SummaryRows:
+    if isinstance(results, SummaryRows):
+        return results
+    rows = SummaryRows()
+    for result in results:
+        rows.add(result)
+    return rows
+
+
+def render_summary(outcome: RunOutcome, results: Iterable[TagResult] | SummaryRows,
+                   profile: PromptProfile | None = None, title: str = "Tagging run") -> str:
+    """The report as Markdown text."""
+    out = io.StringIO()
+    rows = _rows_of(results)
+    try:
+        rows.write_to(out, outcome, profile, title)
+    finally:
+        if rows is not results:
+            rows.close()
+    return out.getvalue()
+
+
+def write_summary(path: Path, outcome: RunOutcome, results: Iterable[TagResult] | SummaryRows,
                   profile: PromptProfile | None = None) -> None:
-    """Write the Markdown report to ``path`` (parent folders are created)."""
+    """Write the Markdown report to ``path`` atomically (parent folders are created).
+
+    Non-UTF-8 photo names are shown as ``\\xe9`` escapes: the report stays valid UTF-8.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Non-UTF-8 photo names are shown as ``\xe9`` escapes: the report stays valid UTF-8.
-    path.write_text(escape_undecodable(render_summary(outcome, results, profile)),
-                    encoding="utf-8")
+    rows = _rows_of(results)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            rows.write_to(_Escaping(fh), outcome, profile)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    finally:
+        if rows is not results:
+            rows.close()
+
+
+class _Escaping:
+    """A text sink that escapes undecodable characters (surrogates) as it writes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        return self._out.write(escape_undecodable(text))
