@@ -159,7 +159,7 @@ async def measure(tmp: Path, photos: int, big: int) -> dict[str, Any]:
         # 1. Open the folder.
         meter.start()
         start = time.perf_counter()
-        ws.open_paths([folder])
+        window.open_paths([folder])
         await wait_until(lambda: ws.loader.loaded >= 1, 60)
         results["first_thumbnail_ms"] = round((time.perf_counter() - start) * 1000, 1)
         await wait_until(lambda: len(ws.controller.session) == photos, 300)
@@ -184,7 +184,7 @@ async def measure(tmp: Path, photos: int, big: int) -> dict[str, Any]:
 
         # 3. A big folder: open it, scroll through, measure memory.
         meter.start()
-        ws.open_paths([big_folder])
+        window.open_paths([big_folder])
         await wait_until(lambda: len(ws.controller.session) == big, 300)
         bar = ws.grid.verticalScrollBar()
         for fraction in (0.25, 0.5, 0.75, 1.0):

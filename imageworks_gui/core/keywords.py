@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -96,9 +97,14 @@ def parse_keywords(text: str) -> list[str]:
     return items
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_keyword(raw: str) -> str:
     """One keyword: NFC, control characters, quotes/trailing punctuation and surplus white
-    space removed."""
+    space removed.
+
+    Memoised: a folder's reviews repeat the same few thousand keywords, and review views
+    normalise each of them many times (a pure function of the text).
+    """
     text = clean_line(raw)
     previous = None
     while text != previous:

@@ -205,6 +205,25 @@ class ReviewDb:
             log.warning("%s: skipped %d damaged review(s)", self.path, skipped)
         return out
 
+    def load_paths(self, paths: Iterable[str]) -> list[PhotoReview]:
+        """The saved reviews of just these photos (the first screen of a big folder).
+
+        Empty while the folder's old journal is not imported yet (``load`` imports it);
+        damaged rows are left out (``load`` counts them).
+        """
+        keys = [name_bytes(p) for p in paths]
+        if not keys or not self.path.exists() or self.journal.path.exists():
+            return []
+        out: list[PhotoReview] = []
+        with self._connect("read") as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT data FROM reviews WHERE folder = ? AND path IN "
+                                    f"({marks})", (self._key, *chunk)).fetchall()
+                out.extend(r for r in (_parse(data) for (data,) in rows) if r is not None)
+        return out
+
     def append(self, reviews: Iterable[PhotoReview]) -> None:
         """Save the current state of changed photos in one transaction."""
         rows = [_record(r) for r in reviews]

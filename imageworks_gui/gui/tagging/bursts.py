@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -53,7 +52,7 @@ class BurstIndex(QObject):
 
     async def compute(self, paths: Sequence[str], settings: GroupingSettings) -> None:
         """Group ``paths`` (every blocking step runs in the executor) and announce the bursts."""
-        groups = await self.service().group([Path(p) for p in paths], settings)
+        groups = await self.service().group(paths, settings)
         self._by_path = {m: g for g in groups if g.is_burst for m in g.members}
         self.groups_changed.emit(list(self._by_path))
 

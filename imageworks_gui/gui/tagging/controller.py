@@ -24,20 +24,13 @@ from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.tagging.bursts import BurstIndex
 from imageworks_gui.gui.tagging.commands import ReviewEditCommand
 from imageworks_gui.gui.tagging.decisions import DecisionRecorder
-from imageworks_gui.gui.tagging.opening import (
-    LISTING_BATCH,
-    Restore,
-    flush_size,
-    restore_listed,
-    stat_batch,
-)
+from imageworks_gui.gui.tagging.heap import paused_collection
+from imageworks_gui.gui.tagging.opening import FolderListing
 from imageworks_gui.gui.tagging.persistence import ReviewPersistence
 from imageworks_gui.gui.tagging.running import RunController
 from imageworks_gui.gui.tagging.state import RunState, Severity
 from imageworks_gui.gui.tagging.vocabulary_actions import VocabularyActions
 from imageworks_gui.gui.tagging.writing import WriteController
-from imageworks_gui.services.blocking import run_blocking
-from imageworks_gui.services.discovery import aiter_images
 from imageworks_gui.services.pipeline.runner import TaggingPipeline
 
 
@@ -184,9 +177,7 @@ class TaggingController(QObject):
         await self.close_folder()
         self._discovery = asyncio.current_task()
         folder = self._folder = folder_for(paths)
-        # The saved reviews load alongside the listing: photos show at once, untagged, and
-        # their saved states are put in when the load lands (see ``_restore``).
-        loading = asyncio.ensure_future(self.persistence.open(folder))
+        self.persistence.attach(folder)
         self._session = ReviewSession()
         self.persistence.bind(self._session)
         self.discovery_errors = []
@@ -194,40 +185,13 @@ class TaggingController(QObject):
         self.runner.forget_progress()
         self.photos_reset.emit()
         errors: list[str] = []
-        batch: list[Path] = []
-        count = 0
-        restore = Restore()
-
-        async def flush() -> None:
-            nonlocal count
-            items = await run_blocking(stat_batch, list(batch))
-            batch.clear()
-            if restore.saved is None and loading.done():
-                await restore_listed(self, restore, loading.result())
-            for path, _ in items:
-                review = restore.saved_review(path)
-                if review is None:
-                    review = PhotoReview(path=path)
-                    restore.placeholders[path] = review
-                self._session.put(review)
-            count += len(items)
-            self.photos_added.emit(items)
-
+        listing = FolderListing(self, self.photos_added.emit, self.persistence.load_first,
+                                self.persistence.load_all)
+        restore = listing.restore
         inputs = [p.expanduser().absolute() for p in paths]
-        try:
-            async for path in aiter_images(inputs, self.recursive, batch=LISTING_BATCH,
-                                           on_error=lambda _p, msg: errors.append(msg)):
-                batch.append(path)
-                if len(batch) >= flush_size(count):
-                    await flush()
-            # The last batch waits for the saved states, so a small folder opens with them.
-            if restore.saved is None:
-                await restore_listed(self, restore, await loading)
-            if batch:
-                await flush()
-        finally:
-            if not loading.done():
-                loading.cancel()
+        with paused_collection():  # a million objects are made: see heap.paused_collection
+            count = await listing.run(inputs, self.recursive,
+                                      lambda _p, msg: errors.append(msg))
         if self.persistence.last_error:
             self.notify(Severity.ERROR, f"The saved review of {folder} could not be read: "
                                         f"{self.persistence.last_error}. The photos open "

@@ -70,6 +70,8 @@ class PhotoGridModel(QAbstractListModel):
         self._mtimes: dict[str, int] = {}
         self._name_keys: dict[str, tuple[object, ...]] = {}
         """Natural-sort key per path, computed as rows arrive so re-sorting stays cheap."""
+        self._ordered = True
+        """The rows are known to be in the order of ``sort_key`` (checked as they arrive)."""
         self.sort_key = "name"
         self.group_label: Callable[[str], str | None] = lambda _path: None
         loader.thumbnail_ready.connect(self._thumbnail_changed)
@@ -128,22 +130,34 @@ class PhotoGridModel(QAbstractListModel):
         self._paths = [p for p, _ in items]
         self._rows = {p: i for i, p in enumerate(self._paths)}
         self._mtimes = dict(items)
-        self._name_keys = {p: _name_key(p) for p in self._paths}
+        self._name_keys = {p: name_key(p) for p in self._paths}
+        self._ordered = len(self._paths) <= 1
         self.endResetModel()
 
-    def append_photos(self, items: Sequence[tuple[str, int]]) -> None:
-        """Add rows at the end (discovery still streaming); known paths are ignored."""
-        fresh = [(p, m) for p, m in items if p not in self._rows]
+    def append_photos(self, items: Sequence[tuple[Any, ...]]) -> None:
+        """Add rows at the end (discovery still streaming); known paths are ignored.
+
+        Items are ``(path, mtime_ns)`` or ``(path, mtime_ns, name_key(path))`` (the key made
+        off the UI thread).
+        """
+        rows, names = self._rows, self._name_keys
+        fresh = [item for item in items if item[0] not in rows]
         if not fresh:
             return
         first = len(self._paths)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        for offset, (path, mtime) in enumerate(fresh):
+        for offset, item in enumerate(fresh):
+            path = item[0]
             self._paths.append(path)
-            self._rows[path] = first + offset
-            self._mtimes[path] = mtime
-            self._name_keys[path] = _name_key(path)
+            rows[path] = first + offset
+            self._mtimes[path] = item[1]
+            names[path] = item[2] if len(item) > 2 else name_key(path)
         self.endInsertRows()
+        if self._ordered:  # still in order? (then sorting at the end costs nothing)
+            key = self._key()
+            keys = [key(item[0]) for item in fresh]
+            joined = not first or key(self._paths[first - 1]) <= keys[0]
+            self._ordered = joined and all(a <= b for a, b in pairwise(keys))
 
     def photos_changed(self, paths: Iterable[str]) -> None:
         """Targeted ``dataChanged`` for photos whose review state changed."""
@@ -169,17 +183,26 @@ class PhotoGridModel(QAbstractListModel):
         """Order rows by file name (natural, case-insensitive) or by modification date."""
         if key not in SORTS:
             raise ValueError(f"unknown sort {key!r}; choose one of {', '.join(SORTS)}")
+        if key != self.sort_key:
+            self._ordered = False
         self.sort_key = key
         self.apply_sort()
 
+    def _key(self) -> Callable[[str], Any]:
+        names, mtimes = self._name_keys, self._mtimes
+        if self.sort_key == "name":
+            return names.__getitem__
+        return lambda p: (mtimes.get(p, 0), names[p])
+
     def apply_sort(self) -> None:
         """Re-sort the rows by the current key, keeping selections (persistent indexes)."""
-        names, mtimes = self._name_keys, self._mtimes
-        key = (names.__getitem__ if self.sort_key == "name"
-               else lambda p: (mtimes.get(p, 0), names[p]))
+        if self._ordered:
+            return  # checked as the rows arrived (discovery lists folders sorted)
+        key = self._key()
         keys = [key(p) for p in self._paths]
+        self._ordered = True
         if all(a <= b for a, b in pairwise(keys)):
-            return  # already in order (discovery lists folders sorted): no relayout
+            return  # already in order: no relayout
         order = sorted(self._paths, key=key)
         self.layoutAboutToBeChanged.emit()
         old_paths = self._paths
@@ -206,7 +229,7 @@ class PhotoGridModel(QAbstractListModel):
         return list(self._paths)
 
 
-def _name_key(path: str) -> tuple[object, ...]:
+def name_key(path: str) -> tuple[object, ...]:
     """Natural sort key of a file name: IMG_2 before IMG_10, case-insensitive."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].casefold()
     parts = re.split(r"(\d+)", name)

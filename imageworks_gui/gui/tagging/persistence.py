@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from imageworks_gui.core.review import PhotoReview, ReviewSession
+from imageworks_gui.gui.tagging.opening import reopened
 from imageworks_gui.services.blocking import run_blocking
 from imageworks_gui.services.review_db import ReviewDb
 from imageworks_gui.services.review_store import ReviewStoreError
@@ -34,18 +35,41 @@ class ReviewPersistence:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
-    async def open(self, folder: Path) -> dict[str, PhotoReview]:
-        """Load the saved reviews of ``folder`` (path -> review)."""
+    def attach(self, folder: Path) -> None:
+        """Make ``folder`` the open folder (nothing is read yet)."""
         self.store = ReviewDb(folder)
         self._dirty.clear()
+        self.skipped_lines = 0
+
+    async def open(self, folder: Path) -> dict[str, PhotoReview]:
+        """Load the saved reviews of ``folder`` (path -> review, as they reopen now)."""
+        self.attach(folder)
+        return await self.load_all()
+
+    async def load_first(self, paths: list[str]) -> dict[str, PhotoReview]:
+        """The saved reviews of a few photos (the first screen), as they reopen now."""
+        store = self.store
+        if store is None or not paths:
+            return {}
         try:
-            saved = await run_blocking(self.store.load)
+            return await run_blocking(lambda: reopened(store.load_paths(paths)))
+        except ReviewStoreError as exc:  # the full load reports it
+            log.debug("%s", exc)
+            return {}
+
+    async def load_all(self) -> dict[str, PhotoReview]:
+        """Every saved review of the open folder (path -> review, as they reopen now)."""
+        store = self.store
+        if store is None:
+            return {}
+        try:
+            saved = await run_blocking(lambda: reopened(store.load()))
         except ReviewStoreError as exc:
             self.last_error = str(exc)
             log.warning("%s", exc)
             return {}
-        self.skipped_lines = self.store.skipped_lines
-        return {r.path: r for r in saved}
+        self.skipped_lines = store.skipped_lines
+        return saved
 
     def bind(self, session: ReviewSession) -> None:
         self.session = session

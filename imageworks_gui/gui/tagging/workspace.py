@@ -75,6 +75,7 @@ class TaggingWorkspace(QWidget):
         self.undo_dialog: QMessageBox | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.keyword_library = KeywordLibrary()
+        self._keywords_changed: set[str] = set()
         preload_http_backend()
 
         self.actions_ = TaggingActions(self)
@@ -205,6 +206,7 @@ class TaggingWorkspace(QWidget):
     def _photos_reset(self) -> None:
         self.loader.clear()
         self.keyword_library.clear()
+        self._keywords_changed.clear()
         self.model.session = self.controller.session
         self.model.reset_photos([])
         self.review_pane.show_review(None)
@@ -295,6 +297,7 @@ class TaggingWorkspace(QWidget):
 
     def _reviews_changed(self, paths: list[str]) -> None:
         self.model.photos_changed(paths)
+        self._keywords_changed.update(paths)
         current = self.current_path()
         if current is not None and current in paths:
             self.review_pane.show_review(self.controller.session.get(current),
@@ -332,7 +335,8 @@ class TaggingWorkspace(QWidget):
         session = self.controller.session
         counts = session.counts()
         self.status_row.set_counts(len(session), counts)
-        self.review_pane.set_library_keywords(self.keyword_library.keywords(session))
+        changed, self._keywords_changed = self._keywords_changed, set()
+        self.review_pane.set_library_keywords(self.keyword_library.keywords(session, changed))
         if self.keyword_library.pending:
             self._refresh_timer.start()
         self._update_actions(counts)
