@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -16,6 +14,7 @@ from imageworks_gui.core.fused import REQUEST_MODES
 from imageworks_gui.core.prompts import PromptProfile
 from imageworks_gui.core.tagging import TagResult
 from imageworks_gui.core.undecodable import escape_undecodable
+from imageworks_gui.services.atomic_text import open_atomic
 from imageworks_gui.services.pipeline.outcome import RunOutcome
 
 
@@ -165,19 +164,10 @@ def write_summary(path: Path, outcome: RunOutcome, results: Iterable[TagResult] 
     Non-UTF-8 photo names are shown as ``\\xe9`` escapes: the report stays valid UTF-8.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = _rows_of(results)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with open_atomic(path) as fh:
             rows.write_to(_Escaping(fh), outcome, profile)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     finally:
         if rows is not results:
             rows.close()
