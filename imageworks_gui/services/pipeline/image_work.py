@@ -47,16 +47,10 @@ class ImageWork:
     _fused: FusedStage | None
     _running: asyncio.Event
     _prepare_slots: asyncio.Semaphore
-
-    @property
-    def long_edge(self) -> int:
-        raise NotImplementedError
-
-    def client_for(self, stage: str) -> BackendClient:
-        raise NotImplementedError
-
-    def resolve(self) -> dict[str, StageBinding]:
-        raise NotImplementedError
+    # Defined by TaggingPipeline (the model input size, a stage's client, the resolution).
+    long_edge: int
+    client_for: Callable[[str], BackendClient]
+    resolve: Callable[[], dict[str, StageBinding]]
 
     def _base(self, path: Path) -> TagResult:
         return TagResult(path=str(path), status="ok", prompt_profile=self.profile.name,
