@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,8 @@ class GoldenPhoto(BaseModel):
     baseline_keywords: list[str] = Field(default_factory=list)
     baseline_title: str | None = None
     baseline_description: str | None = None
+    models: dict[str, Any] = Field(default_factory=dict)
+    """Stage -> the model record of the reviewed proposal (which model made the baseline)."""
 
 
 class Proposal(BaseModel):
@@ -85,7 +88,40 @@ def golden_photo(review: PhotoReview) -> GoldenPhoto | None:
                        truth_description=review.final_description,
                        baseline_keywords=list(review.proposed_keywords),
                        baseline_title=review.proposed_title,
-                       baseline_description=review.proposed_description)
+                       baseline_description=review.proposed_description,
+                       models=dict(review.models))
+
+
+def golden_photos(reviews: Iterable[PhotoReview]) -> tuple[list[GoldenPhoto], int]:
+    """The golden-set records of the finished reviews, and how many reviews were not finished."""
+    photos: list[GoldenPhoto] = []
+    skipped = 0
+    for review in reviews:
+        photo = golden_photo(review)
+        if photo is None:
+            skipped += 1
+        else:
+            photos.append(photo)
+    return photos, skipped
+
+
+def baseline_models(photos: Iterable[GoldenPhoto]) -> dict[str, object]:
+    """Which models made the reviewed proposals: per stage, each (name, hash) with its photos.
+
+    A set can mix versions (photos tagged before and after an upgrade); every one is named, the
+    most used first, so the baseline is not attributed to whichever photo came first.
+    """
+    counts: dict[str, Counter[tuple[str, str | None]]] = {}
+    for photo in photos:
+        for stage, record in photo.models.items():
+            if isinstance(record, dict) and record.get("name"):
+                sha = record.get("aggregate_sha256")
+                counts.setdefault(stage, Counter())[
+                    (str(record["name"]), str(sha) if sha else None)] += 1
+    return {"models": {stage: [{"name": name, "aggregate_sha256": sha, "photos": n}
+                               for (name, sha), n in sorted(
+                                   counter.items(), key=lambda kv: (-kv[1], kv[0][0]))]
+                       for stage, counter in sorted(counts.items())}}
 
 
 def figures(photos: Sequence[GoldenPhoto], proposals: Iterable[Proposal]) -> RunFigures:

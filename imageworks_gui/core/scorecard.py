@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from imageworks_gui.core.quality_metrics import edit_distance, keyword_set, mean
+from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.review import PhotoReview
 
 Decision = Literal["pending", "approved", "rejected"]
@@ -201,3 +202,30 @@ def quality_snapshot(rows: Sequence[ScoreRow], name: str, updated_at: str
                 "acceptance_rate": row.acceptance_rate, "summary": row.summary(),
                 "last_at": row.last_at, "updated_at": updated_at}
     return out
+
+
+def with_quality(entry: RegistryEntry, rows: Sequence[ScoreRow], updated_at: str
+                 ) -> RegistryEntry | None:
+    """``entry`` with the scorecard summary in ``performance.quality`` (other keys kept).
+
+    None when the scorecard has no figures for the entry, or the stored summary already says
+    the same (apart from when it was taken), so nothing needs to change.
+    """
+    snap = quality_snapshot(rows, entry.name, updated_at)
+    if not snap:
+        return None
+    data = entry.model_dump(mode="json", exclude_none=True)
+    performance = dict(data.get("performance") or {})
+    old = performance.get("quality")
+
+    def timeless(value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return {role: {k: v for k, v in fig.items() if k != "updated_at"}
+                if isinstance(fig, dict) else fig for role, fig in value.items()}
+
+    if timeless(old) == timeless(snap):
+        return None
+    performance["quality"] = snap
+    data["performance"] = performance
+    return RegistryEntry.model_validate(data)

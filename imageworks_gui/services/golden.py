@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -11,7 +11,7 @@ from imageworks_gui.core.golden import Proposal, Verdict, baseline_figures, figu
 from imageworks_gui.core.prompts import STAGES
 from imageworks_gui.core.registry import RegistryEntry
 from imageworks_gui.core.settings import Settings
-from imageworks_gui.core.tagging import TagResult
+from imageworks_gui.core.tagging import Progress, TagResult
 from imageworks_gui.services.golden_store import GoldenSet
 from imageworks_gui.services.pipeline import TaggingPipeline
 
@@ -26,7 +26,8 @@ def _proposal(result: TagResult) -> Proposal:
 
 async def rerun(http: httpx.AsyncClient, golden: GoldenSet, entry: RegistryEntry,
                 entries: Sequence[RegistryEntry], settings: Settings,
-                margin: float | None = None) -> Verdict:
+                margin: float | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> Verdict:
     """Tag the set's photos with ``entry`` for every stage it serves; old vs new figures.
 
     No journal is given, so nothing is written anywhere; the caller records the run.
@@ -35,7 +36,8 @@ async def rerun(http: httpx.AsyncClient, golden: GoldenSet, entry: RegistryEntry
     pipeline = TaggingPipeline(http, entries, settings, stages=stages,
                                preferred={s: entry.name for s in stages})
     results: list[TagResult] = []
-    await pipeline.run([Path(p.path) for p in golden.photos], on_result=results.append)
+    await pipeline.run([Path(p.path) for p in golden.photos], on_result=results.append,
+                       on_progress=on_progress)
     new = figures(golden.photos, [_proposal(r) for r in results])
     chosen = settings.tagging.golden_margin if margin is None else margin
     return verdict(baseline_figures(golden.photos), new, chosen)

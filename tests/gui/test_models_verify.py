@@ -124,3 +124,41 @@ def test_progress_of_a_multi_gigabyte_snapshot_reaches_the_bar(window: MainWindo
     done, total = 6 * 1024**3, 16 * 1024**3
     ws.controller.verify_progress.emit("vision-a", done, total)
     assert ws.verify_progress.value() == int(1000 * done / total)
+
+
+def test_relock_offers_the_golden_sets_first_then_relocks_from_their_figures(
+        window: MainWindow, snapshot, run, tmp_path) -> None:
+    from imageworks_gui.core.golden import GoldenPhoto
+    from imageworks_gui.gui.models.golden_dialog import GoldenRunDialog
+    from imageworks_gui.services.golden_store import GoldenStore
+
+    ws = window.models
+    doc = ws.doc
+    run(ws.controller.verify(["vision-a"], lock=True))
+    (snapshot / "extra.bin").write_bytes(b"new")
+    GoldenStore().save("keywords", "colours", [GoldenPhoto(
+        path=str(tmp_path / "gone.jpg"), truth_keywords=["red"], baseline_keywords=["red"])])
+    run(ws._load_golden_sets())
+    run(ws.controller.verify(["vision-a"]))
+    assert doc.entry("vision-a").drifted
+    # The verification message offers the re-run.
+    assert "1 golden set(s) can judge the changed files" in ws.messages.label.text()
+    ws.select_name("vision-a")
+    ws.relock_action.trigger()
+    box = ws.pending_dialog
+    assert isinstance(box, QMessageBox) and "1 golden set(s)" in box.informativeText()
+    golden_button = next(b for b in box.buttons() if b.text() == "Re-run Golden Sets First…")
+    golden_button.click()
+    dialog = ws.pending_dialog
+    assert isinstance(dialog, GoldenRunDialog) and dialog.relock_button is not None
+    assert doc.entry("vision-a").drifted  # nothing accepted yet
+    run(wait_for(lambda: not dialog.running and dialog.rows
+                 and dialog.table.item(0, 7).text() == "FAIL", 60))
+    # The photo is gone, so nothing could be measured: the admin may still re-lock.
+    assert "no photo of the golden set got a proposal" in dialog.table.item(0, 7).toolTip()
+    assert dialog.relock_button.text() == "Re-lock anyway"
+    dialog.relock_button.click()
+    assert not doc.entry("vision-a").drifted
+    window.undo_action.trigger()
+    assert doc.entry("vision-a").drifted
+    assert [e for e, _sha, _v in GoldenStore().runs("keywords", "colours")] == ["vision-a"]

@@ -18,7 +18,8 @@ from imageworks_gui.cli.registry._common import (
     open_registry,
 )
 from imageworks_gui.core.entry_transitions import relock
-from imageworks_gui.core.golden import RunFigures, Verdict, golden_photo
+from imageworks_gui.core.golden import RunFigures, Verdict, baseline_models, golden_photos
+from imageworks_gui.core.prompts import STAGES
 from imageworks_gui.core.resolution import RoleResolutionError
 from imageworks_gui.services.backends.endpoints import make_http_client
 from imageworks_gui.services.golden import rerun
@@ -105,17 +106,21 @@ def mark(role: str = typer.Argument(..., help="Role the set judges (e.g. keyword
          name: str = typer.Argument(..., help="Name of the set."),
          folder: Path = typer.Argument(..., help="Folder whose approved reviews to use.")) -> None:
     """Make (or replace) a golden set from a folder's approved or written reviews."""
+    if role not in STAGES:
+        fail(f"unknown role {role!r}: a golden set judges one of {', '.join(STAGES)}",
+             EXIT_ERROR)
     try:
         reviews = ReviewStore(folder).load()
     except ReviewStoreError as exc:
         fail(str(exc), EXIT_ERROR)
-    photos = [p for p in (golden_photo(r) for r in reviews) if p is not None]
-    skipped = len(reviews) - len(photos)
+    photos, skipped = golden_photos(reviews)
     if not photos:
         fail(f"no approved or written reviews in {folder}: review and approve photos first",
              EXIT_ERROR)
-    models = {r.path: r.models for r in reviews}
-    GoldenStore().save(role, name, photos, {"models": models.get(photos[0].path, {})})
+    try:
+        GoldenStore().save(role, name, photos, baseline_models(photos))
+    except QualityDbError as exc:
+        fail(str(exc), EXIT_ERROR)
     console.print(f"golden set {name!r} for role {role}: {len(photos)} photo(s)"
                   + (f", {skipped} not approved skipped" if skipped else ""))
 

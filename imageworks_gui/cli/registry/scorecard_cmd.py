@@ -13,7 +13,7 @@ from imageworks_gui.cli.console import error_line, make_console, printable
 from imageworks_gui.cli.registry import app
 from imageworks_gui.cli.registry._common import open_registry, save_registry
 from imageworks_gui.core.registry import RegistryEntry
-from imageworks_gui.core.scorecard import ScoreRow, quality_snapshot
+from imageworks_gui.core.scorecard import ScoreRow, with_quality
 from imageworks_gui.services import scorecard_store
 from imageworks_gui.services.quality_db import QualityDbError
 
@@ -43,16 +43,7 @@ def _table(rows: list[ScoreRow]) -> Table:
 def _with_quality(entries: list[RegistryEntry], rows: list[ScoreRow]) -> list[RegistryEntry]:
     """Entries whose ``performance.quality`` holds the scorecard summary (other keys kept)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    out = []
-    for entry in entries:
-        snap = quality_snapshot(rows, entry.name, now)
-        if not snap:
-            out.append(entry)
-            continue
-        data = entry.model_dump(mode="json", exclude_none=True)
-        data["performance"] = {**(data.get("performance") or {}), "quality": snap}
-        out.append(RegistryEntry.model_validate(data))
-    return out
+    return [with_quality(entry, rows, now) or entry for entry in entries]
 
 
 @app.command("scorecard")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from imageworks_gui.core.entry_transitions import lock_target
 from imageworks_gui.core.registry import RegistryEntry, replace_entry
+from imageworks_gui.core.scorecard import ScoreRow, with_quality
 from imageworks_gui.gui.context import AppContext
 from imageworks_gui.gui.models.columns import COLUMN_INDEX, VerifyState, verify_state
 from imageworks_gui.gui.models.controller import ModelsController
@@ -27,12 +31,16 @@ from imageworks_gui.gui.models.delegates import BackendDelegate, CheckListDelega
 from imageworks_gui.gui.models.details import DetailsPanel
 from imageworks_gui.gui.models.file_flow import RegistryFileFlow
 from imageworks_gui.gui.models.filter_bar import FilterBar
+from imageworks_gui.gui.models.golden_dialog import GoldenRunDialog, load_sets, sets_for
 from imageworks_gui.gui.models.proxy import RegistryFilterProxy
 from imageworks_gui.gui.models.relock_dialog import relock_confirmation
 from imageworks_gui.gui.models.table_model import RegistryTableModel
 from imageworks_gui.gui.models.table_view import RegistryTableView
 from imageworks_gui.gui.resources import icon
 from imageworks_gui.gui.widgets import MessageBar
+from imageworks_gui.services.blocking import run_blocking
+from imageworks_gui.services.golden_store import GoldenSet
+from imageworks_gui.services.quality_db import QualityDbError
 
 log = logging.getLogger("imageworks.gui.models")
 
@@ -51,6 +59,8 @@ class ModelsWorkspace(QWidget):
         self.proxy.setSourceModel(self.model)
         self.controller = ModelsController(context, self.model, self)
         self.pending_dialog: QWidget | None = None
+        self.golden_sets: list[GoldenSet] = []
+        """Golden sets as last loaded (refreshed when the workspace shows and after runs)."""
         """The last non-modal confirmation or dialog opened (tests answer it)."""
 
         layout = QVBoxLayout(self)
@@ -157,6 +167,9 @@ class ModelsWorkspace(QWidget):
                                "Hash the selected models' files and compare them with the lock")
         self.verify_all_action = a("Verify &All", self.verify_all, None, "Ctrl+Shift+R")
         self.relock_action = a("Re-&lock to Current…", self.relock_selected, "lock")
+        self.golden_action = a("Run &Golden Sets…", self.run_golden_selected, None, None,
+                               "Tag the golden sets of the selected models' roles again and "
+                               "compare with the figures you reviewed (nothing is written)")
         self.probe_action = a("&Probe", self.probe_selected, "probe", "Ctrl+P",
                               "Check whether the selected models' servers answer and see images")
         self.import_action = a("&Import from Downloader Manifest…", self.import_manifest,
@@ -181,7 +194,8 @@ class ModelsWorkspace(QWidget):
     def menu_actions(self) -> list[QAction | None]:
         return [self.add_action, self.duplicate_action, self.delete_action, None,
                 self.up_action, self.down_action, None, self.verify_action,
-                self.verify_all_action, self.relock_action, self.probe_action, None,
+                self.verify_all_action, self.relock_action, self.golden_action,
+                self.probe_action, None,
                 self.import_action, self.discover_action, None, self.scorecard_action]
 
     def toolbar_actions(self) -> list[QAction | None]:
@@ -207,7 +221,7 @@ class ModelsWorkspace(QWidget):
         names = self.selected_names()
         writable = not self.doc.read_only
         for action in (self.duplicate_action, self.delete_action, self.probe_action,
-                       self.up_action, self.down_action):
+                       self.up_action, self.down_action, self.golden_action):
             action.setEnabled(bool(names) and writable)
         self.verify_action.setEnabled(bool(names) and writable and not self.controller.verifying)
         self.verify_all_action.setEnabled(writable and len(self.doc) > 0
@@ -305,7 +319,13 @@ class ModelsWorkspace(QWidget):
     def _on_verify_finished(self, summary: str, kind: str) -> None:
         for w in (self.verify_label, self.verify_progress, self.cancel_button):
             w.hide()
-        self.messages.show_message(summary, kind)
+        drifted = [e for e in self.doc.entries if e.drifted]
+        golden = sets_for(drifted, self.golden_sets)
+        actions = [("Re-run Golden Sets…", lambda: self.open_golden_run(
+            sorted({name for name, _ in golden}, key=self.doc.row_of)))] if golden else None
+        self.messages.show_message(summary + (
+            f". {len(golden)} golden set(s) can judge the changed files before you re-lock"
+            if golden else ""), kind, actions)
         self._update_actions()
 
     def show_scorecard(self) -> None:
@@ -314,10 +334,25 @@ class ModelsWorkspace(QWidget):
 
         dialog = getattr(self, "scorecard_dialog", None)
         if dialog is None:
-            dialog = self.scorecard_dialog = ScorecardDialog(self.context, self)
+            dialog = self.scorecard_dialog = ScorecardDialog(
+                self.context, self, store_in_registry=self.store_quality)
         dialog.show()
         dialog.raise_()
         dialog.refresh()
+
+    def store_quality(self, rows: Sequence[ScoreRow]) -> int:
+        """Put the scorecard summary into ``performance.quality`` of each entry it covers."""
+        if self.doc.read_only:
+            return 0
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        changed = [(e.name, new) for e in self.doc.entries
+                   if (new := with_quality(e, rows, now)) is not None]
+        if changed:
+            self.undo_stack.beginMacro("Store review figures in the registry")
+            for name, new in changed:
+                self.controller.apply_entry(name, new, f"Store review figures of {name}")
+            self.undo_stack.endMacro()
+        return len(changed)
 
     def relock_selected(self) -> None:
         entries = [e for n in self.selected_names() if (e := self.doc.entry(n)) is not None]
@@ -325,18 +360,68 @@ class ModelsWorkspace(QWidget):
         if not drifted:
             return
         box = relock_confirmation([e for e in entries if e.name in drifted], self)
+        golden = sets_for([e for e in entries if e.name in drifted], self.golden_sets)
+        golden_button = box.addButton("Re-run Golden Sets First…",
+                                      QMessageBox.ButtonRole.ActionRole) if golden else None
+        if golden:
+            box.setInformativeText(f"{len(golden)} golden set(s) can measure the new files "
+                                   "first: old against new figures, nothing written.")
 
         def done(result: int) -> None:
-            if QMessageBox.StandardButton(result) == QMessageBox.StandardButton.Yes:
-                self.undo_stack.beginMacro(f"Re-lock {', '.join(drifted)}")
-                for name in drifted:
-                    self.controller.relock(name)
-                self.undo_stack.endMacro()
-                self._update_actions()
+            if golden_button is not None and box.clickedButton() is golden_button:
+                self.open_golden_run(drifted)
+            elif QMessageBox.StandardButton(result) == QMessageBox.StandardButton.Yes:
+                self.relock_names(drifted)
 
         box.finished.connect(done)
         self.pending_dialog = box
         box.open()
+
+    def relock_names(self, names: Sequence[str]) -> None:
+        """Re-lock the named drifted entries to their current files (one undo step)."""
+        names = [n for n in names if (e := self.doc.entry(n)) is not None and e.drifted]
+        if not names or self.doc.read_only:
+            return
+        self.undo_stack.beginMacro(f"Re-lock {', '.join(names)}")
+        for name in names:
+            self.controller.relock(name)
+        self.undo_stack.endMacro()
+        self._update_actions()
+
+    # -- golden sets ----
+    def run_golden_selected(self) -> None:
+        names = self.selected_names()
+        if names:
+            self.open_golden_run(names)
+
+    def open_golden_run(self, names: Sequence[str]) -> GoldenRunDialog:
+        """Open the golden-set re-run for ``names`` and start it; re-lock stays a choice."""
+        dialog = GoldenRunDialog(self.context, names, on_relock=self.relock_names, parent=self)
+        dialog.finished.connect(lambda _result: self.refresh_golden_sets())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.pending_dialog = dialog
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    def refresh_golden_sets(self) -> None:
+        """Reload the golden sets off the GUI thread (used to offer re-runs)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # shown before the event loop runs: load on its first pass
+            QTimer.singleShot(250, self.refresh_golden_sets)
+            return
+        self.context.spawn(self._load_golden_sets(), "Golden sets")
+
+    async def _load_golden_sets(self) -> None:
+        try:
+            self.golden_sets = await run_blocking(load_sets)
+        except QualityDbError as exc:
+            log.warning("golden sets not loaded: %s", exc)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh_golden_sets()
 
     def probe_selected(self) -> None:
         names = self.selected_names() or self.doc.names()

@@ -55,6 +55,9 @@ class TaggingActions:
         self.export = make("Export…", "Save the batch as JSONL and a Markdown summary")
         self.compare = make("Compare…", "Run two or three models on a sample side by side and "
                             "mark the better proposals; nothing is written")
+        self.mark_golden = make("Mark as Golden Set…", "Keep the approved photos as a golden "
+                                "set: after a model upgrade, Models > Run Golden Sets "
+                                "compares the new proposals with yours")
         self.approve = make("Approve", "Approve the proposal and go to the next photo",
                             None, "A")
         self.reject = make("Reject", "Reject the proposal and go to the next photo", None, "R")

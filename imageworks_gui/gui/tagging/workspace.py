@@ -33,6 +33,7 @@ from imageworks_gui.gui.tagging.file_dialogs import (
     export_dialog,
     open_folder_dialog,
 )
+from imageworks_gui.gui.tagging.golden_mark import start_mark_golden
 from imageworks_gui.gui.tagging.grid_model import PATH_ROLE, PhotoFilterProxy, PhotoGridModel
 from imageworks_gui.gui.tagging.grid_view import EMPTY_HINT, PhotoGridView, ReviewSplitter
 from imageworks_gui.gui.tagging.heap import preload_http_backend, settle_long_lived_objects
@@ -129,6 +130,7 @@ class TaggingWorkspace(QWidget):
         a.undo_write.triggered.connect(self.confirm_undo_write)
         a.export.triggered.connect(self.choose_export)
         a.compare.triggered.connect(lambda: start_compare(self))
+        a.mark_golden.triggered.connect(lambda: start_mark_golden(self))
         a.approve.triggered.connect(lambda: self._decide(ctrl.approve))
         a.reject.triggered.connect(lambda: self._decide(ctrl.reject))
         a.next.triggered.connect(lambda: self.move_current(+1))
@@ -143,7 +145,7 @@ class TaggingWorkspace(QWidget):
         ctrl.bursts.groups_changed.connect(self._groups_changed)
         a.collapse_bursts.toggled.connect(self._collapse_bursts)
         self.proxy.hidden = ctrl.bursts.hidden
-        self.grid.extra_actions = [a.collapse_bursts]
+        self.grid.extra_actions = [a.mark_golden, a.collapse_bursts]
         pane.next_requested.connect(a.next.trigger)
         pane.previous_requested.connect(a.previous.trigger)
         pane.keyword_clicked.connect(self._keyword_clicked)
@@ -356,6 +358,7 @@ class TaggingWorkspace(QWidget):
         self.roles.setEnabled(ctrl.run_state == RunState.IDLE and not ctrl.writer.busy)
         undecided = bool(counts["proposed"])  # "Approve all" needs something
         self.actions_.approve_all.setEnabled(undecided)
+        self.actions_.mark_golden.setEnabled(bool(counts["approved"] + counts["written"]))
         self.review_pane.approve_all_button.setEnabled(undecided)
         self.empty_label.setVisible(len(ctrl.session) == 0)
 
@@ -428,7 +431,7 @@ class TaggingWorkspace(QWidget):
         """Commands for a Tagging menu of the main window (None marks a separator)."""
         a = self.actions_
         return [*a.toolbar_actions(), None, a.approve, a.reject, a.approve_all, a.previous,
-                a.next, None, a.collapse_bursts, a.compare]
+                a.next, None, a.collapse_bursts, a.compare, a.mark_golden]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def can_close(self) -> bool:
