@@ -97,3 +97,34 @@ def test_scorecard_window_from_the_models_workspace(window, run, qtbot) -> None:
     assert table.rowCount() == 2
     assert "2 model version(s)" in dialog.status.text()
     dialog.close()
+
+
+def test_store_in_registry_puts_the_figures_in_performance_quality_as_one_undo_step(
+        window, run) -> None:
+    review = PhotoReview.model_validate({
+        **_proposal("/photos/a.jpg").model_dump(),
+        "models": {"keywords": {"name": "vision-a", "aggregate_sha256": "h1"}},
+        "state": "approved", "rejected_keywords": ["rock"]})
+    scorecard_store.append(events_for(review, "2026-01-02T00:00:00Z"))
+    ws = window.models
+    ws.scorecard_action.trigger()
+    dialog = ws.scorecard_dialog
+
+    async def loaded() -> None:
+        from tests.gui.conftest import wait_for
+        await wait_for(lambda: dialog.store_button.isEnabled())
+
+    run(loaded())
+    dialog.store_button.click()
+    quality = ws.doc.entry("vision-a").performance.model_dump()["quality"]["keywords"]
+    assert quality["photos"] == 1 and quality["keyword_precision"] == 0.8  # 4 of 5 kept
+    assert quality["hash"] == "h1" and "Store" in ws.undo_stack.undoText()
+    assert "Stored the figures in 1 registry entry" in dialog.status.text()
+    assert ws.doc.entry("text-b").performance is None or "quality" not in (
+        ws.doc.entry("text-b").performance.model_dump())
+    dialog.store_button.click()  # the same figures again: nothing changes
+    assert "nothing changed" in dialog.status.text()
+    ws.undo_stack.undo()
+    perf = ws.doc.entry("vision-a").performance
+    assert perf is None or "quality" not in perf.model_dump()
+    dialog.close()
